@@ -1,0 +1,12 @@
+//! The records usergraph keeps. Backends store and return these as they are;
+//! every value in them has already passed core's validation.
+
+mod log;
+mod role;
+mod user;
+
+pub use log::{LogEntry, LogResult, log_keys};
+pub use role::Role;
+pub use user::{
+    Address, Identity, PasswordAlgorithm, PasswordDigest, Profile, UniqueKeys, User,
+};

@@ -1,0 +1,133 @@
+//! What storage is asked for: one page of a filtered, ordered list, after a
+//! keyset position, with the total count only when someone wants it.
+//! Core turns GraphQL paging (`first`/`after`, `last`/`before`) into these;
+//! storage only ever walks forward from `after`.
+
+use crate::filter::UserFilter;
+use crate::ids::{LogId, RoleId, UserId};
+use crate::model::LogResult;
+use crate::time::Timestamp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    pub fn reversed(self) -> Direction {
+        match self {
+            Direction::Asc => Direction::Desc,
+            Direction::Desc => Direction::Asc,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UserOrderField {
+    CreatedAt,
+    UpdatedAt,
+    LastSignInAt,
+    /// By the lower-cased username.
+    Username,
+    /// By the lower-cased name.
+    Name,
+    /// By the lower-cased primary email.
+    PrimaryEmail,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserOrder {
+    pub field: UserOrderField,
+    pub direction: Direction,
+}
+
+impl UserOrder {
+    /// `createdAt DESC`, the order when none is given.
+    pub const DEFAULT: UserOrder = UserOrder {
+        field: UserOrderField::CreatedAt,
+        direction: Direction::Desc,
+    };
+}
+
+/// The value one order term takes for one user. Nulls sort last in either
+/// direction.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    Time(Option<Timestamp>),
+    Text(Option<String>),
+}
+
+/// A user's position in an order: its value for each order term, then its id,
+/// which breaks ties in the direction of the last order term.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserSortKey {
+    pub values: Vec<SortValue>,
+    pub id: UserId,
+}
+
+/// One storage search over users.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserSearch {
+    pub filter: UserFilter,
+    /// Never empty.
+    pub order: Vec<UserOrder>,
+    /// Only users strictly after this position.
+    pub after: Option<UserSortKey>,
+    pub limit: usize,
+    /// Whether to count every match (ignoring `after` and `limit`).
+    pub count_total: bool,
+}
+
+/// Roles are listed by lower-cased name, then id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleSortKey {
+    pub name_key: String,
+    pub id: RoleId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleSearch {
+    /// Case-insensitive substring of id, name or description.
+    pub search: Option<String>,
+    pub after: Option<RoleSortKey>,
+    pub limit: usize,
+    pub count_total: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogFilter {
+    pub user_id: Option<UserId>,
+    pub role_id: Option<RoleId>,
+    /// Exact key, e.g. `User.Created`.
+    pub key: Option<String>,
+    pub result: Option<LogResult>,
+    /// Inclusive lower bound on `createdAt`.
+    pub created_from: Option<Timestamp>,
+    /// Exclusive upper bound on `createdAt`.
+    pub created_until: Option<Timestamp>,
+}
+
+/// Logs are listed newest first: `createdAt DESC`, then id descending.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogSortKey {
+    pub created_at: Timestamp,
+    pub id: LogId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogSearch {
+    pub filter: LogFilter,
+    pub after: Option<LogSortKey>,
+    pub limit: usize,
+    pub count_total: bool,
+}
+
+/// One page as storage returns it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Set when the search asked for it.
+    pub total: Option<u64>,
+}

@@ -1,0 +1,92 @@
+//! The one trait every backend implements. Backends store and retrieve; every
+//! rule (validation, normalization, which keys are unique, what gets logged)
+//! is decided in core before a call reaches them. What backends must
+//! guarantee themselves is what only they can: atomicity and uniqueness under
+//! concurrency.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::ids::{RoleId, UserId};
+use crate::model::{LogEntry, Role, User};
+use crate::query::{LogSearch, Page, RoleSearch, UserSearch};
+
+/// One step of an atomic write. See [`Storage::commit`] for the errors each
+/// may raise.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WriteOp {
+    /// Fails with `CONFLICT` if the id exists, `*_ALREADY_IN_USE` if one of
+    /// [`User::unique_keys`] belongs to another user.
+    InsertUser(Box<User>),
+    /// Replaces the stored user. `NOT_FOUND` if absent, `StaleVersion` if the
+    /// stored version is not `expected_version`, `*_ALREADY_IN_USE` as above.
+    UpdateUser {
+        user: Box<User>,
+        expected_version: u64,
+    },
+    /// Removes the user and its role assignments. `NOT_FOUND` if absent.
+    /// Its log entries stay.
+    DeleteUser { id: UserId },
+    /// `CONFLICT` if the id exists or [`Role::name_key`] is taken.
+    InsertRole(Box<Role>),
+    /// `NOT_FOUND`, `StaleVersion`, or `CONFLICT` if the name is taken.
+    UpdateRole {
+        role: Box<Role>,
+        expected_version: u64,
+    },
+    /// Removes the role and every assignment of it. `NOT_FOUND` if absent.
+    DeleteRole { id: RoleId },
+    /// Adds assignments; ones that exist already are left as they are.
+    /// `NOT_FOUND` if the user or any role is absent.
+    AssignRoles { user_id: UserId, role_ids: Vec<RoleId> },
+    /// Removes these assignments if present. `NOT_FOUND` if the user is absent.
+    UnassignRoles { user_id: UserId, role_ids: Vec<RoleId> },
+    /// Makes the user's assignments exactly these. `NOT_FOUND` if the user or
+    /// any role is absent.
+    ReplaceRoles { user_id: UserId, role_ids: Vec<RoleId> },
+    /// Appends an immutable log entry.
+    AppendLog(Box<LogEntry>),
+}
+
+/// Where a user is looked up by one of its unique identifiers. The value is
+/// the normalized key, as in [`crate::model::UniqueKeys`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UniqueKey {
+    Username(String),
+    Email(String),
+    Phone(String),
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync + Debug + 'static {
+    /// Applies every op in order, in one transaction: all of them or none.
+    /// The first failing op's error is returned and nothing is written.
+    async fn commit(&self, ops: Vec<WriteOp>) -> Result<()>;
+
+    async fn user(&self, id: &UserId) -> Result<Option<User>>;
+    /// The users that exist among `ids`, in the order of `ids`.
+    async fn users(&self, ids: &[UserId]) -> Result<Vec<User>>;
+    async fn user_by_key(&self, key: &UniqueKey) -> Result<Option<User>>;
+    /// One page of the users matching the filter, in the given order,
+    /// strictly after the cursor; exactly what [`crate::eval::search_users`]
+    /// would return over the same data.
+    async fn search_users(&self, search: &UserSearch) -> Result<Page<User>>;
+
+    async fn role(&self, id: &RoleId) -> Result<Option<Role>>;
+    /// The roles that exist among `ids`, in the order of `ids`.
+    async fn roles(&self, ids: &[RoleId]) -> Result<Vec<Role>>;
+    /// `name_key` as in [`Role::name_key`].
+    async fn role_by_name(&self, name_key: &str) -> Result<Option<Role>>;
+    async fn search_roles(&self, search: &RoleSearch) -> Result<Page<Role>>;
+    /// Every role with `is_default`, ordered by name key then id.
+    async fn default_roles(&self) -> Result<Vec<Role>>;
+    /// Role ids held by each of `user_ids` (absent users map to nothing),
+    /// each list sorted. One call serves a whole page of users.
+    async fn role_ids_of_users(&self, user_ids: &[UserId])
+    -> Result<HashMap<UserId, Vec<RoleId>>>;
+
+    async fn search_logs(&self, search: &LogSearch) -> Result<Page<LogEntry>>;
+}
