@@ -3,6 +3,13 @@
 //! indexes to answer faster, never to answer differently; the conformance
 //! suite compares them with this.
 
+mod json;
+mod like;
+mod matching;
+mod order;
+#[cfg(test)]
+mod tests;
+
 use std::cmp::Ordering;
 
 use crate::filter::UserFilter;
@@ -14,19 +21,43 @@ use crate::query::{
 };
 
 /// Whether `user`, holding `role_ids`, matches `filter`.
+///
+/// Absent values: `eq`, `in`, `contains`, `startsWith`, `endsWith`, `like`
+/// and time comparisons are false on a null field; `ne` is true (null is not
+/// equal to the value); `isNull` says whether it is null. An identity
+/// provider test holds if any linked provider passes it (`ne`: none equals,
+/// `isNull: true`: none linked). A `customData` path descends objects only;
+/// `ne` holds when the path is missing, `exists` counts a JSON `null` as
+/// present, `contains` is a case-insensitive substring of a string value.
 pub fn matches(user: &User, role_ids: &[RoleId], filter: &UserFilter) -> bool {
-    todo!()
+    matching::matches(user, role_ids, filter)
+}
+
+/// Whether evaluating `filter` needs the user's role ids, so that a backend
+/// can skip loading them when it does not.
+pub fn uses_roles(filter: &UserFilter) -> bool {
+    match filter {
+        UserFilter::Roles(_) => true,
+        UserFilter::And(parts) | UserFilter::Or(parts) => parts.iter().any(uses_roles),
+        UserFilter::Not(inner) => uses_roles(inner),
+        UserFilter::All
+        | UserFilter::String { .. }
+        | UserFilter::IsSuspended(_)
+        | UserFilter::HasPassword(_)
+        | UserFilter::Time { .. }
+        | UserFilter::CustomData { .. } => false,
+    }
 }
 
 /// The user's position in `order`.
 pub fn sort_key(user: &User, order: &[UserOrder]) -> UserSortKey {
-    todo!()
+    order::sort_key(user, order)
 }
 
 /// Compares two positions in `order`: nulls last in either direction; ties
 /// broken by id in the direction of the last order term.
 pub fn compare(a: &UserSortKey, b: &UserSortKey, order: &[UserOrder]) -> Ordering {
-    todo!()
+    order::compare(a, b, order)
 }
 
 /// The reference answer to a user search over all users (with their roles).
@@ -34,28 +65,109 @@ pub fn search_users<'a>(
     users: impl IntoIterator<Item = (&'a User, &'a [RoleId])>,
     search: &UserSearch,
 ) -> Page<User> {
-    todo!()
+    let mut matched: Vec<(UserSortKey, &User)> = users
+        .into_iter()
+        .filter(|(user, roles)| matches(user, roles, &search.filter))
+        .map(|(user, _)| (sort_key(user, &search.order), user))
+        .collect();
+    let total = search.count_total.then_some(matched.len() as u64);
+    matched.sort_by(|(a, _), (b, _)| compare(a, b, &search.order));
+    let items = matched
+        .into_iter()
+        .filter(|(key, _)| {
+            search
+                .after
+                .as_ref()
+                .is_none_or(|after| compare(key, after, &search.order) == Ordering::Greater)
+        })
+        .take(search.limit)
+        .map(|(_, user)| user.clone())
+        .collect();
+    Page { items, total }
 }
 
 pub fn role_sort_key(role: &Role) -> RoleSortKey {
-    todo!()
+    RoleSortKey {
+        name_key: role.name_key(),
+        id: role.id.clone(),
+    }
 }
 
+/// Roles order by name key, then id, both ascending.
+pub fn compare_roles(a: &RoleSortKey, b: &RoleSortKey) -> Ordering {
+    a.name_key.cmp(&b.name_key).then_with(|| a.id.cmp(&b.id))
+}
+
+/// Whether the role's id, name or description contains the search text,
+/// ignoring case. No search (or an empty one) matches every role.
 pub fn role_matches(role: &Role, search: &RoleSearch) -> bool {
-    todo!()
+    let Some(needle) = search.search.as_deref().filter(|s| !s.is_empty()) else {
+        return true;
+    };
+    let needle = needle.to_lowercase();
+    let has = |text: &str| text.to_lowercase().contains(&needle);
+    has(role.id.as_str()) || has(&role.name) || role.description.as_deref().is_some_and(has)
 }
 
 /// The reference answer to a role search.
-pub fn search_roles<'a>(roles: impl IntoIterator<Item = &'a Role>, search: &RoleSearch) -> Page<Role> {
-    todo!()
+pub fn search_roles<'a>(
+    roles: impl IntoIterator<Item = &'a Role>,
+    search: &RoleSearch,
+) -> Page<Role> {
+    let mut matched: Vec<(RoleSortKey, &Role)> = roles
+        .into_iter()
+        .filter(|role| role_matches(role, search))
+        .map(|role| (role_sort_key(role), role))
+        .collect();
+    let total = search.count_total.then_some(matched.len() as u64);
+    matched.sort_by(|(a, _), (b, _)| compare_roles(a, b));
+    let items = matched
+        .into_iter()
+        .filter(|(key, _)| {
+            search
+                .after
+                .as_ref()
+                .is_none_or(|after| compare_roles(key, after) == Ordering::Greater)
+        })
+        .take(search.limit)
+        .map(|(_, role)| role.clone())
+        .collect();
+    Page { items, total }
 }
 
 pub fn log_sort_key(entry: &LogEntry) -> LogSortKey {
-    todo!()
+    LogSortKey {
+        created_at: entry.created_at,
+        id: entry.id.clone(),
+    }
 }
 
+/// Logs order newest first: `createdAt` descending, then id descending.
+pub fn compare_logs(a: &LogSortKey, b: &LogSortKey) -> Ordering {
+    b.created_at
+        .cmp(&a.created_at)
+        .then_with(|| b.id.cmp(&a.id))
+}
+
+/// Every given part of the filter must hold; `created_from` is inclusive,
+/// `created_until` exclusive.
 pub fn log_matches(entry: &LogEntry, filter: &LogFilter) -> bool {
-    todo!()
+    filter
+        .user_id
+        .as_ref()
+        .is_none_or(|id| entry.user_id.as_ref() == Some(id))
+        && filter
+            .role_id
+            .as_ref()
+            .is_none_or(|id| entry.role_id.as_ref() == Some(id))
+        && filter.key.as_ref().is_none_or(|key| entry.key == *key)
+        && filter.result.is_none_or(|result| entry.result == result)
+        && filter
+            .created_from
+            .is_none_or(|from| entry.created_at >= from)
+        && filter
+            .created_until
+            .is_none_or(|until| entry.created_at < until)
 }
 
 /// The reference answer to a log search (newest first).
@@ -63,5 +175,23 @@ pub fn search_logs<'a>(
     entries: impl IntoIterator<Item = &'a LogEntry>,
     search: &LogSearch,
 ) -> Page<LogEntry> {
-    todo!()
+    let mut matched: Vec<(LogSortKey, &LogEntry)> = entries
+        .into_iter()
+        .filter(|entry| log_matches(entry, &search.filter))
+        .map(|entry| (log_sort_key(entry), entry))
+        .collect();
+    let total = search.count_total.then_some(matched.len() as u64);
+    matched.sort_by(|(a, _), (b, _)| compare_logs(a, b));
+    let items = matched
+        .into_iter()
+        .filter(|(key, _)| {
+            search
+                .after
+                .as_ref()
+                .is_none_or(|after| compare_logs(key, after) == Ordering::Greater)
+        })
+        .take(search.limit)
+        .map(|(_, entry)| entry.clone())
+        .collect();
+    Page { items, total }
 }

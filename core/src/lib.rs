@@ -3,6 +3,7 @@
 //! the rules. Nothing here knows a storage engine or GraphQL.
 
 pub mod caller;
+pub mod cursor;
 pub mod error;
 pub mod eval;
 pub mod filter;

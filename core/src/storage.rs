@@ -41,12 +41,21 @@ pub enum WriteOp {
     DeleteRole { id: RoleId },
     /// Adds assignments; ones that exist already are left as they are.
     /// `NOT_FOUND` if the user or any role is absent.
-    AssignRoles { user_id: UserId, role_ids: Vec<RoleId> },
+    AssignRoles {
+        user_id: UserId,
+        role_ids: Vec<RoleId>,
+    },
     /// Removes these assignments if present. `NOT_FOUND` if the user is absent.
-    UnassignRoles { user_id: UserId, role_ids: Vec<RoleId> },
+    UnassignRoles {
+        user_id: UserId,
+        role_ids: Vec<RoleId>,
+    },
     /// Makes the user's assignments exactly these. `NOT_FOUND` if the user or
     /// any role is absent.
-    ReplaceRoles { user_id: UserId, role_ids: Vec<RoleId> },
+    ReplaceRoles {
+        user_id: UserId,
+        role_ids: Vec<RoleId>,
+    },
     /// Appends an immutable log entry.
     AppendLog(Box<LogEntry>),
 }
@@ -85,8 +94,7 @@ pub trait Storage: Send + Sync + Debug + 'static {
     async fn default_roles(&self) -> Result<Vec<Role>>;
     /// Role ids held by each of `user_ids` (absent users map to nothing),
     /// each list sorted. One call serves a whole page of users.
-    async fn role_ids_of_users(&self, user_ids: &[UserId])
-    -> Result<HashMap<UserId, Vec<RoleId>>>;
+    async fn role_ids_of_users(&self, user_ids: &[UserId]) -> Result<HashMap<UserId, Vec<RoleId>>>;
 
     async fn search_logs(&self, search: &LogSearch) -> Result<Page<LogEntry>>;
 }

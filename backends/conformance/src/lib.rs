@@ -1,1 +1,173 @@
+//! The behaviour suite every usergraph backend runs: the same inputs must give
+//! the same results and the same errors on every store (the idea of Apache
+//! Arrow's `object_store` integration tests).
+//!
+//! A backend's test file invokes [`conformance_suite!`] with an async factory
+//! that returns a fresh, empty store wrapped in a [`Fixture`]:
+//!
+//! ```ignore
+//! async fn fresh_store() -> usergraph_conformance::Fixture {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     let storage = MyStorage::open(dir.path().join("db")).unwrap();
+//!     usergraph_conformance::Fixture::new(std::sync::Arc::new(storage), dir)
+//! }
+//! usergraph_conformance::conformance_suite!(fresh_store);
+//! ```
+//!
+//! Each behaviour becomes its own `#[tokio::test]` named `module::behaviour`,
+//! so the invoking crate needs `tokio` (with `macros` and `rt-multi-thread`)
+//! among its dev-dependencies.
 
+// This crate is a test suite: a panic is how a behaviour reports a failure,
+// and every unwrap below is on a result the behaviour expects to succeed.
+#![allow(clippy::unwrap_used)]
+
+mod fixture;
+mod support;
+
+pub mod accounts;
+pub mod custom_data;
+pub mod logs;
+pub mod paging;
+pub mod passwords;
+pub mod profile;
+pub mod roles;
+pub mod search;
+pub mod storage_contract;
+pub mod uniqueness;
+pub mod users;
+pub mod validation;
+
+pub use fixture::Fixture;
+
+/// Expands to one `#[tokio::test]` per behaviour of the suite, each run
+/// against a fresh store from `$factory` (an async function, or a closure
+/// returning a future, that yields a [`Fixture`]).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($factory:expr $(,)?) => {
+        async fn __usergraph_conformance_fixture() -> $crate::Fixture {
+            ($factory)().await
+        }
+
+        $crate::__conformance_tests! {
+            users {
+                create_and_read,
+                create_with_imported_id,
+                read_missing_and_malformed_ids,
+                normalizes_phone_and_unicode,
+                update_absent_keeps_null_clears,
+                update_that_changes_nothing_writes_nothing,
+                delete_removes_user,
+                mutations_on_missing_user_are_not_found,
+            }
+            validation {
+                create_rejects_bad_input_with_field,
+                update_rejects_bad_input_with_field,
+                length_limits_count_characters,
+            }
+            uniqueness {
+                username_is_case_insensitive,
+                email_is_case_insensitive,
+                phone_is_unique_on_digits,
+                update_to_taken_identifier_is_rejected,
+                own_identifier_case_change_is_allowed,
+                concurrent_creates_of_one_email_have_one_winner,
+                freed_identifiers_are_reusable,
+            }
+            profile {
+                shallow_merge_of_claims,
+                address_merges_and_clears,
+                rejects_overlong_claims,
+            }
+            custom_data {
+                merge_replaces_top_level_keys_and_null_removes,
+                replace_takes_object_as_given,
+                unchanged_merge_writes_nothing,
+                size_limit_is_64_kib,
+                must_be_an_object,
+            }
+            passwords {
+                set_and_verify,
+                never_trimmed_or_normalized_and_length_in_chars,
+                verify_without_password_is_false,
+                imported_digests_verify_and_upgrade_to_argon2id,
+                mismatched_imports_are_rejected,
+            }
+            accounts {
+                suspension_toggles_and_logs,
+                identities_link_replace_unlink,
+                identity_input_is_validated,
+            }
+            roles {
+                create_update_delete,
+                names_are_unique_case_insensitively,
+                role_input_is_validated,
+                default_roles_are_assigned_at_create,
+                assign_is_idempotent,
+                replace_and_remove,
+                delete_role_removes_assignments,
+                missing_role_or_user_is_not_found,
+                role_users_pages,
+                roles_list_by_name,
+            }
+            logs {
+                every_mutation_logs_its_key_and_payload,
+                logs_never_contain_secrets,
+                failed_writes_log_nothing_and_change_nothing,
+                logs_of_deleted_user_stay,
+                filter_by_user_key_result_and_time,
+                caller_details_are_recorded,
+                newest_first_and_paged,
+            }
+            paging {
+                forward_walk_has_no_gaps_or_duplicates,
+                forward_walk_during_concurrent_inserts,
+                backward_walk_mirrors_forward,
+                total_count,
+                bad_page_arguments_are_validation,
+                foreign_cursors_are_validation,
+                simple_search,
+            }
+            search {
+                storage_matches_reference_evaluator,
+                storage_pages_match_reference_evaluator,
+            }
+            storage_contract {
+                commit_is_all_or_nothing,
+                stale_version_is_refused,
+                concurrent_updates_one_winner,
+                insert_conflicts,
+                missing_records_are_not_found,
+                lookups_by_key_follow_updates,
+                batch_reads_keep_order,
+                role_assignments,
+                delete_user_drops_assignments_keeps_logs,
+                default_roles_sorted,
+                concurrent_inserts_of_one_username,
+                logs_match_reference_evaluator,
+                roles_match_reference_evaluator,
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($($module:ident { $($test:ident),* $(,)? })*) => {
+        $(
+            mod $module {
+                $(
+                    // Several workers so that the concurrency behaviours
+                    // really interleave.
+                    #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                    async fn $test() {
+                        let fixture = super::__usergraph_conformance_fixture().await;
+                        $crate::$module::$test(fixture).await;
+                    }
+                )*
+            }
+        )*
+    };
+}

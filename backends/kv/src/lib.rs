@@ -1,1 +1,32 @@
+//! usergraph's [`Storage`](usergraph_core::Storage) over any ordered
+//! key-value engine.
+//!
+//! An engine (redb, sled, ...) implements only [`KvEngine`], [`ReadTxn`] and
+//! [`WriteTxn`]: named trees of byte keys in byte order, snapshot reads with
+//! range scans, and serializable write transactions. Everything else lives
+//! here, once for all engines: record encoding (JSON behind a format byte),
+//! key layout and secondary indexes (see [`Tree`]), uniqueness checked inside the
+//! write transaction, and searches that return exactly what
+//! `usergraph_core::eval` says, walking an index where one fits the order.
+//!
+//! Engines whose transactions cannot scan (sled) can serialize their
+//! writers and build each transaction as an [`Overlay`] over a snapshot, then
+//! apply its changes atomically; [`MemoryEngine`] does exactly that.
 
+mod codec;
+mod engine;
+mod keys;
+mod memory;
+mod overlay;
+mod read;
+mod search;
+mod storage;
+mod write;
+
+pub use engine::{KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, Tree, WriteTxn};
+pub use memory::MemoryEngine;
+pub use overlay::{Change, Overlay};
+pub use storage::KvStorage;
+
+/// Storage in process memory, for tests.
+pub type MemoryStorage = KvStorage<MemoryEngine>;

@@ -7,6 +7,4 @@ mod user;
 
 pub use log::{LogEntry, LogResult, log_keys};
 pub use role::Role;
-pub use user::{
-    Address, Identity, PasswordAlgorithm, PasswordDigest, Profile, UniqueKeys, User,
-};
+pub use user::{Address, Identity, PasswordAlgorithm, PasswordDigest, Profile, UniqueKeys, User};

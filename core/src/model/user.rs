@@ -46,8 +46,14 @@ impl User {
     /// username and email lower-cased (they are already NFC), phone digits.
     pub fn unique_keys(&self) -> UniqueKeys {
         UniqueKeys {
-            username: self.username.as_deref().map(crate::validate::identifier_key),
-            email: self.primary_email.as_deref().map(crate::validate::identifier_key),
+            username: self
+                .username
+                .as_deref()
+                .map(crate::validate::identifier_key),
+            email: self
+                .primary_email
+                .as_deref()
+                .map(crate::validate::identifier_key),
             phone: self.primary_phone.clone(),
         }
     }

@@ -2,20 +2,28 @@
 //! checks and audit entries. Transports (GraphQL, CLI, embedding code) call
 //! only this; it calls only [`Storage`].
 
+mod assignments;
+mod audit;
 mod inputs;
+mod logs;
+mod passwords;
+mod roles;
+mod user_edits;
+mod users;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use inputs::*;
 
-use crate::caller::Caller;
+use crate::caller::{Caller, Permission};
 use crate::error::Result;
-use crate::ids::{RoleId, UserId};
-use crate::model::{LogEntry, Role, User};
-use crate::page::{Connection, PageArgs};
-use crate::query::LogFilter;
+use crate::ids::UserId;
+use crate::password::PasswordHasher;
 use crate::storage::Storage;
+
+/// How often a read-modify-write is retried when another write got in
+/// between (storage answered `StaleVersion`).
+const MAX_ATTEMPTS: usize = 5;
 
 /// Argon2id cost parameters for new password digests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,12 +67,18 @@ impl Default for ServiceSettings {
 pub struct Service {
     storage: Arc<dyn Storage>,
     settings: ServiceSettings,
+    passwords: Arc<PasswordHasher>,
 }
 
 impl Service {
     /// Fails with `VALIDATION` when the settings are below the floors.
     pub fn new(storage: Arc<dyn Storage>, settings: ServiceSettings) -> Result<Self> {
-        todo!()
+        let passwords = PasswordHasher::new(settings.argon2, settings.max_concurrent_hashes)?;
+        Ok(Service {
+            storage,
+            settings,
+            passwords: Arc::new(passwords),
+        })
     }
 
     pub fn storage(&self) -> &Arc<dyn Storage> {
@@ -74,124 +88,29 @@ impl Service {
     pub fn settings(&self) -> &ServiceSettings {
         &self.settings
     }
+}
 
-    // ---- users ----
-    pub async fn create_user(&self, caller: &Caller, input: CreateUser) -> Result<User> {
-        todo!()
-    }
-    pub async fn user(&self, caller: &Caller, id: &str) -> Result<Option<User>> {
-        todo!()
-    }
-    /// Users by id, in the order of `ids`, absent ones left out.
-    pub async fn users_by_ids(&self, caller: &Caller, ids: &[UserId]) -> Result<Vec<User>> {
-        todo!()
-    }
-    pub async fn search_users(&self, caller: &Caller, query: UserQuery) -> Result<Connection<User>> {
-        todo!()
-    }
-    pub async fn update_user(&self, caller: &Caller, id: &str, input: UpdateUser) -> Result<User> {
-        todo!()
-    }
-    pub async fn update_user_profile(
-        &self,
-        caller: &Caller,
-        id: &str,
-        profile: ProfileInput,
-    ) -> Result<User> {
-        todo!()
-    }
-    pub async fn update_user_custom_data(
-        &self,
-        caller: &Caller,
-        id: &str,
-        custom_data: serde_json::Value,
-        replace: bool,
-    ) -> Result<User> {
-        todo!()
-    }
-    pub async fn delete_user(&self, caller: &Caller, id: &str) -> Result<UserId> {
-        todo!()
-    }
-    pub async fn set_user_password(&self, caller: &Caller, id: &str, password: String) -> Result<User> {
-        todo!()
-    }
-    pub async fn verify_user_password(&self, caller: &Caller, id: &str, password: String) -> Result<bool> {
-        todo!()
-    }
-    pub async fn set_user_suspended(&self, caller: &Caller, id: &str, suspended: bool) -> Result<User> {
-        todo!()
-    }
-    pub async fn link_user_identity(
-        &self,
-        caller: &Caller,
-        id: &str,
-        provider: &str,
-        identity: IdentityInput,
-    ) -> Result<User> {
-        todo!()
-    }
-    pub async fn unlink_user_identity(&self, caller: &Caller, id: &str, provider: &str) -> Result<User> {
-        todo!()
-    }
-
-    // ---- roles ----
-    pub async fn create_role(&self, caller: &Caller, input: CreateRole) -> Result<Role> {
-        todo!()
-    }
-    pub async fn update_role(&self, caller: &Caller, id: &str, input: UpdateRole) -> Result<Role> {
-        todo!()
-    }
-    pub async fn delete_role(&self, caller: &Caller, id: &str) -> Result<RoleId> {
-        todo!()
-    }
-    pub async fn role(&self, caller: &Caller, id: &str) -> Result<Option<Role>> {
-        todo!()
-    }
-    pub async fn search_roles(
-        &self,
-        caller: &Caller,
-        search: Option<String>,
-        page: PageArgs,
-        count_total: bool,
-    ) -> Result<Connection<Role>> {
-        todo!()
-    }
-    pub async fn assign_user_roles(&self, caller: &Caller, user_id: &str, role_ids: &[String]) -> Result<User> {
-        todo!()
-    }
-    pub async fn replace_user_roles(&self, caller: &Caller, user_id: &str, role_ids: &[String]) -> Result<User> {
-        todo!()
-    }
-    pub async fn remove_user_role(&self, caller: &Caller, user_id: &str, role_id: &str) -> Result<User> {
-        todo!()
-    }
-    /// The roles of each user, in one storage round trip (for DataLoaders).
-    pub async fn roles_of_users(
-        &self,
-        caller: &Caller,
-        user_ids: &[UserId],
-    ) -> Result<HashMap<UserId, Vec<Role>>> {
-        todo!()
-    }
-    /// The users holding a role, paged like `search_users`.
-    pub async fn role_users(
-        &self,
-        caller: &Caller,
-        role_id: &RoleId,
-        page: PageArgs,
-        count_total: bool,
-    ) -> Result<Connection<User>> {
-        todo!()
-    }
-
-    // ---- logs ----
-    pub async fn search_logs(
-        &self,
-        caller: &Caller,
-        filter: LogFilter,
-        page: PageArgs,
-        count_total: bool,
-    ) -> Result<Connection<LogEntry>> {
-        todo!()
+/// `permission`, unless the caller is acting on its own user record (a user
+/// may always read and edit its own profile).
+fn require_or_self(caller: &Caller, permission: Permission, user_id: &UserId) -> Result<()> {
+    if caller.user_id.as_ref() == Some(user_id) {
+        Ok(())
+    } else {
+        caller.require(permission)
     }
 }
+
+#[cfg(test)]
+impl Service {
+    /// A service with cheap password hashing, for core's own tests.
+    fn for_tests(storage: Arc<dyn Storage>) -> Self {
+        Service {
+            storage,
+            settings: ServiceSettings::default(),
+            passwords: Arc::new(PasswordHasher::for_tests()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

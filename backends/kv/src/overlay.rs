@@ -1,0 +1,150 @@
+//! A write transaction for engines whose own transactions cannot scan (sled's
+//! cannot): writes are buffered over a snapshot and handed back as one batch
+//! for the engine to apply atomically. Sound only if the engine lets one
+//! writer run at a time (e.g. behind a mutex), so the snapshot cannot go
+//! stale while the batch is built.
+
+use std::collections::BTreeMap;
+
+use usergraph_core::Result;
+
+use crate::engine::{KeyRange, KvPair, ReadTxn, Tree, WriteTxn};
+
+/// One buffered change: a new value, or `None` for a removal.
+pub type Change = (Tree, Vec<u8>, Option<Vec<u8>>);
+
+pub struct Overlay<'r> {
+    base: &'r dyn ReadTxn,
+    pending: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for Overlay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Overlay")
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'r> Overlay<'r> {
+    pub fn new(base: &'r dyn ReadTxn) -> Self {
+        Overlay {
+            base,
+            pending: BTreeMap::new(),
+        }
+    }
+
+    /// The changes to apply, in tree and key order.
+    pub fn into_changes(self) -> Vec<Change> {
+        self.pending
+            .into_iter()
+            .map(|((tree, key), value)| (tree, key, value))
+            .collect()
+    }
+}
+
+impl WriteTxn for Overlay<'_> {
+    fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.pending.get(&(tree, key.to_vec())) {
+            Some(change) => Ok(change.clone()),
+            None => self.base.get(tree, key),
+        }
+    }
+
+    fn insert(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<()> {
+        self.pending
+            .insert((tree, key.to_vec()), Some(value.to_vec()));
+        Ok(())
+    }
+
+    fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<()> {
+        self.pending.insert((tree, key.to_vec()), None);
+        Ok(())
+    }
+
+    fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
+        let mut merged = BTreeMap::new();
+        for entry in self.base.scan(tree, KeyRange::prefix(prefix), false)? {
+            let (key, value) = entry?;
+            merged.insert(key, value);
+        }
+        let from = (tree, prefix.to_vec());
+        for ((_, key), change) in self
+            .pending
+            .range(from..)
+            .take_while(|((t, key), _)| *t == tree && key.starts_with(prefix))
+        {
+            match change {
+                Some(value) => merged.insert(key.clone(), value.clone()),
+                None => merged.remove(key),
+            };
+        }
+        Ok(merged.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use usergraph_core::Error;
+
+    use super::*;
+    use crate::engine::KvEngine;
+    use crate::memory::MemoryEngine;
+
+    fn seeded() -> MemoryEngine {
+        let engine = MemoryEngine::new();
+        engine
+            .write(&mut |txn| {
+                txn.insert(Tree::UserRoles, b"u1\0r1", b"")?;
+                txn.insert(Tree::UserRoles, b"u1\0r2", b"")?;
+                txn.insert(Tree::UserRoles, b"u10\0r1", b"")?;
+                txn.insert(Tree::RoleUsers, b"u1\0zz", b"")
+            })
+            .unwrap();
+        engine
+    }
+
+    #[test]
+    fn reads_and_scans_see_the_transactions_own_writes() {
+        let engine = seeded();
+        let snapshot = engine.read().unwrap();
+        let mut overlay = Overlay::new(snapshot.as_ref());
+        overlay.remove(Tree::UserRoles, b"u1\0r1").unwrap();
+        overlay.insert(Tree::UserRoles, b"u1\0r3", b"x").unwrap();
+        overlay.insert(Tree::UserRoles, b"u2\0r1", b"").unwrap();
+        assert_eq!(overlay.get(Tree::UserRoles, b"u1\0r1").unwrap(), None);
+        assert_eq!(
+            overlay.get(Tree::UserRoles, b"u1\0r3").unwrap(),
+            Some(b"x".to_vec())
+        );
+        let keys: Vec<Vec<u8>> = overlay
+            .scan_prefix(Tree::UserRoles, b"u1\0")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, [b"u1\0r2".to_vec(), b"u1\0r3".to_vec()]);
+        assert_eq!(overlay.into_changes().len(), 3);
+    }
+
+    #[test]
+    fn a_failed_write_changes_nothing_and_snapshots_stay_put() {
+        let engine = seeded();
+        let before = engine.read().unwrap();
+        let failed = engine.write(&mut |txn| {
+            txn.remove(Tree::UserRoles, b"u1\0r1")?;
+            Err(Error::StaleVersion)
+        });
+        assert!(matches!(failed, Err(Error::StaleVersion)));
+        engine
+            .write(&mut |txn| txn.remove(Tree::UserRoles, b"u1\0r2"))
+            .unwrap();
+        let count = |txn: &dyn ReadTxn| {
+            txn.scan(Tree::UserRoles, KeyRange::prefix(b"u1\0"), false)
+                .unwrap()
+                .count()
+        };
+        assert_eq!(count(before.as_ref()), 2);
+        assert_eq!(count(engine.read().unwrap().as_ref()), 1);
+    }
+}

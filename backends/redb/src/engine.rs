@@ -1,0 +1,179 @@
+//! The kv engine contract over redb: one redb table per tree, redb's MVCC
+//! read transactions as snapshots, and its single serialized writer for
+//! write transactions (committed with redb's default, immediate durability:
+//! a write is on disk when `commit` returns).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use redb::{
+    AccessGuard, Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable,
+    StorageError, TableDefinition, WriteTransaction,
+};
+use usergraph_core::{Error, Result};
+use usergraph_kv::{KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, Tree, WriteTxn};
+
+type Bytes = &'static [u8];
+
+fn table(tree: Tree) -> TableDefinition<'static, Bytes, Bytes> {
+    TableDefinition::new(tree.name())
+}
+
+fn internal(error: impl Into<redb::Error>) -> Error {
+    Error::internal(error.into())
+}
+
+pub struct RedbEngine {
+    db: Database,
+    /// Where the file is, for diagnostics; `None` in memory.
+    path: Option<PathBuf>,
+}
+
+impl fmt::Debug for RedbEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedbEngine")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedbEngine {
+    /// Opens the database file at `path`, creating it (and its parent
+    /// directories) if missing.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(Error::internal)?;
+        }
+        let db = Database::create(path).map_err(internal)?;
+        Self::with_tables(db, Some(path.to_path_buf()))
+    }
+
+    /// A database held in memory only.
+    pub fn in_memory() -> Result<Self> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(internal)?;
+        Self::with_tables(db, None)
+    }
+
+    /// Creates every tree up front, so that read transactions never meet a
+    /// missing table.
+    fn with_tables(db: Database, path: Option<PathBuf>) -> Result<Self> {
+        let txn = db.begin_write().map_err(internal)?;
+        for tree in Tree::ALL {
+            txn.open_table(table(tree)).map_err(internal)?;
+        }
+        txn.commit().map_err(internal)?;
+        Ok(RedbEngine { db, path })
+    }
+}
+
+impl PathEngine for RedbEngine {
+    fn open_path(path: &Path) -> Result<Self> {
+        RedbEngine::open(path)
+    }
+
+    fn temporary() -> Result<Self> {
+        RedbEngine::in_memory()
+    }
+}
+
+impl KvEngine for RedbEngine {
+    fn read(&self) -> Result<Box<dyn ReadTxn + '_>> {
+        let txn = self.db.begin_read().map_err(internal)?;
+        Ok(Box::new(RedbRead { txn }))
+    }
+
+    fn write(&self, apply: &mut dyn FnMut(&mut dyn WriteTxn) -> Result<()>) -> Result<()> {
+        let txn = self.db.begin_write().map_err(internal)?;
+        let outcome = apply(&mut RedbWrite { txn: &txn });
+        match outcome {
+            Ok(()) => txn.commit().map_err(internal),
+            Err(error) => {
+                // The caller's error is what matters; a failed abort changes
+                // nothing on disk either way.
+                if let Err(abort) = txn.abort() {
+                    tracing::warn!(error = %abort, "aborting a redb write failed");
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+type Entry<'a> = (AccessGuard<'a, Bytes>, AccessGuard<'a, Bytes>);
+
+fn owned(entry: std::result::Result<Entry<'_>, StorageError>) -> Result<KvPair> {
+    let (key, value) = entry.map_err(internal)?;
+    Ok((key.value().to_vec(), value.value().to_vec()))
+}
+
+struct RedbRead {
+    txn: ReadTransaction,
+}
+
+impl RedbRead {
+    fn table(&self, tree: Tree) -> Result<ReadOnlyTable<Bytes, Bytes>> {
+        self.txn.open_table(table(tree)).map_err(internal)
+    }
+}
+
+impl ReadTxn for RedbRead {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let value = self.table(tree)?.get(key).map_err(internal)?;
+        Ok(value.map(|v| v.value().to_vec()))
+    }
+
+    fn scan(&self, tree: Tree, range: KeyRange, reverse: bool) -> Result<KvIter<'_>> {
+        let start = range.start.as_ref().map(Vec::as_slice);
+        let end = range.end.as_ref().map(Vec::as_slice);
+        let entries = self
+            .table(tree)?
+            .range::<&[u8]>((start, end))
+            .map_err(internal)?;
+        Ok(if reverse {
+            Box::new(entries.rev().map(owned))
+        } else {
+            Box::new(entries.map(owned))
+        })
+    }
+}
+
+/// redb lets a write transaction hold each table open once at a time, so
+/// every operation opens its table and closes it again.
+struct RedbWrite<'t> {
+    txn: &'t WriteTransaction,
+}
+
+impl WriteTxn for RedbWrite<'_> {
+    fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let table = self.txn.open_table(table(tree)).map_err(internal)?;
+        let value = table.get(key).map_err(internal)?;
+        Ok(value.map(|v| v.value().to_vec()))
+    }
+
+    fn insert(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<()> {
+        let mut table = self.txn.open_table(table(tree)).map_err(internal)?;
+        table.insert(key, value).map_err(internal)?;
+        Ok(())
+    }
+
+    fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<()> {
+        let mut table = self.txn.open_table(table(tree)).map_err(internal)?;
+        table.remove(key).map_err(internal)?;
+        Ok(())
+    }
+
+    fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
+        let table = self.txn.open_table(table(tree)).map_err(internal)?;
+        let range = KeyRange::prefix(prefix);
+        let start = range.start.as_ref().map(Vec::as_slice);
+        let end = range.end.as_ref().map(Vec::as_slice);
+        table
+            .range::<&[u8]>((start, end))
+            .map_err(internal)?
+            .map(owned)
+            .collect()
+    }
+}

@@ -1,0 +1,50 @@
+//! Reading the audit log.
+
+use super::Service;
+use crate::caller::{Caller, Permission};
+use crate::error::{Error, Result};
+use crate::model::LogEntry;
+use crate::page::{Connection, PageArgs};
+use crate::query::{LogFilter, LogSearch};
+use crate::{cursor, eval};
+
+const KEY_MAX: usize = 128;
+
+impl Service {
+    /// Log entries newest first.
+    pub async fn search_logs(
+        &self,
+        caller: &Caller,
+        filter: LogFilter,
+        page: PageArgs,
+        count_total: bool,
+    ) -> Result<Connection<LogEntry>> {
+        caller.require(Permission::LogsRead)?;
+        if filter
+            .key
+            .as_ref()
+            .is_some_and(|key| key.chars().count() > KEY_MAX)
+        {
+            return Err(Error::validation(
+                "filter.key",
+                format!("filter.key must be at most {KEY_MAX} characters"),
+            ));
+        }
+        let request = page.validate_forward()?;
+        let after = request
+            .cursor
+            .as_deref()
+            .map(|raw| cursor::decode_log(raw, request.cursor_field()))
+            .transpose()?;
+        let search = LogSearch {
+            filter,
+            after,
+            limit: request.limit(),
+            count_total,
+        };
+        let found = self.storage.search_logs(&search).await?;
+        Ok(request.connection(found.items, found.total, |entry| {
+            cursor::encode_log(&eval::log_sort_key(entry))
+        }))
+    }
+}

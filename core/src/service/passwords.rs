@@ -1,0 +1,216 @@
+//! Setting and verifying user passwords, and the password of a new user.
+
+use serde_json::json;
+
+use super::Service;
+use super::audit::Audit;
+use super::user_edits::UserEdit;
+use crate::caller::{Caller, Permission};
+use crate::error::{Entity, Error, Result};
+use crate::ids::UserId;
+use crate::model::{PasswordAlgorithm, PasswordDigest, User, log_keys};
+use crate::storage::WriteOp;
+use crate::{time, validate};
+
+/// The password part of `createUser`, checked but not yet hashed.
+pub(super) enum InitialPassword {
+    None,
+    Clear(String),
+    Imported {
+        algorithm: PasswordAlgorithm,
+        digest: String,
+    },
+}
+
+impl InitialPassword {
+    /// Either a clear-text password or a digest with its algorithm.
+    pub(super) fn from_input(
+        password: Option<String>,
+        digest: Option<String>,
+        algorithm: Option<PasswordAlgorithm>,
+    ) -> Result<Self> {
+        match (password, digest, algorithm) {
+            (None, None, None) => Ok(InitialPassword::None),
+            (Some(password), None, None) => {
+                validate::new_password(&password)?;
+                Ok(InitialPassword::Clear(password))
+            }
+            (None, Some(digest), Some(algorithm)) => {
+                Ok(InitialPassword::Imported { algorithm, digest })
+            }
+            (Some(_), Some(_), _) => Err(Error::validation(
+                "password",
+                "give either password or passwordDigest, not both",
+            )),
+            (Some(_), None, Some(_)) => Err(Error::validation(
+                "passwordAlgorithm",
+                "passwordAlgorithm describes passwordDigest; it cannot go with password",
+            )),
+            (None, Some(_), None) => Err(Error::validation(
+                "passwordAlgorithm",
+                "passwordAlgorithm is required with passwordDigest",
+            )),
+            (None, None, Some(_)) => Err(Error::validation(
+                "passwordDigest",
+                "passwordDigest is required with passwordAlgorithm",
+            )),
+        }
+    }
+}
+
+impl Service {
+    pub(super) async fn initial_digest(
+        &self,
+        password: InitialPassword,
+    ) -> Result<Option<PasswordDigest>> {
+        match password {
+            InitialPassword::None => Ok(None),
+            InitialPassword::Clear(password) => Ok(Some(self.passwords.hash(password).await?)),
+            InitialPassword::Imported { algorithm, digest } => {
+                Ok(Some(self.passwords.import(algorithm, &digest)?))
+            }
+        }
+    }
+
+    pub async fn set_user_password(
+        &self,
+        caller: &Caller,
+        id: &str,
+        password: String,
+    ) -> Result<User> {
+        caller.require(Permission::UsersPassword)?;
+        let id = UserId::parse(id)?;
+        validate::new_password(&password)?;
+        // Not worth a hash if there is nobody to give it to.
+        self.load_user(&id).await?;
+        let digest = self.passwords.hash(password).await?;
+        self.edit_user(caller, &id, |current, _| {
+            let mut user = current.clone();
+            user.password = Some(digest.clone());
+            Ok(Some(UserEdit {
+                user,
+                key: log_keys::USER_PASSWORD_SET,
+                payload: json!({}),
+            }))
+        })
+        .await
+    }
+
+    /// Whether `password` is the user's. A user without a password costs the
+    /// same to check as a wrong password. A match on an outdated digest
+    /// stores a new one made with the current parameters (keeping
+    /// `updatedAt`). Every check is logged.
+    pub async fn verify_user_password(
+        &self,
+        caller: &Caller,
+        id: &str,
+        password: String,
+    ) -> Result<bool> {
+        caller.require(Permission::UsersPassword)?;
+        let id = UserId::parse(id)?;
+        validate::password_to_verify(&password)?;
+        let user = self.load_user(&id).await?;
+        let outdated = user
+            .password
+            .as_ref()
+            .is_some_and(|digest| self.passwords.needs_rehash(digest));
+        let kept = outdated.then(|| password.clone());
+        let verified = self
+            .passwords
+            .verify(password, user.password.as_ref())
+            .await?;
+        let audit = |rehashed: bool| {
+            Audit::new(caller, log_keys::USER_PASSWORD_VERIFIED, time::now())
+                .user(&id)
+                .payload(json!({ "rehashed": rehashed }))
+        };
+
+        if !verified.matched {
+            let reason = if user.password.is_some() {
+                "password mismatch"
+            } else {
+                "no password set"
+            };
+            self.storage
+                .commit(vec![audit(false).failed(reason).op()])
+                .await?;
+            return Ok(false);
+        }
+
+        if let Some(password) = kept {
+            let mut upgraded = user.clone();
+            upgraded.password = Some(self.passwords.hash(password).await?);
+            upgraded.version = user.version + 1;
+            let ops = vec![
+                WriteOp::UpdateUser {
+                    user: Box::new(upgraded),
+                    expected_version: user.version,
+                },
+                audit(true).op(),
+            ];
+            match self.storage.commit(ops).await {
+                Ok(()) => return Ok(true),
+                // Someone else wrote the user meanwhile (maybe a new
+                // password); the upgrade can wait for the next verify.
+                Err(Error::StaleVersion)
+                | Err(Error::NotFound {
+                    entity: Entity::User,
+                    ..
+                }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.storage.commit(vec![audit(false).op()]).await?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_and_digest_exclude_each_other() {
+        let pw = || Some("long enough".to_owned());
+        let digest = || Some("$2b$...".to_owned());
+        let bcrypt = Some(PasswordAlgorithm::Bcrypt);
+        let field = |r: Result<InitialPassword>| r.err().and_then(|e| e.field().map(str::to_owned));
+        assert_eq!(
+            field(InitialPassword::from_input(pw(), digest(), bcrypt)).as_deref(),
+            Some("password")
+        );
+        assert_eq!(
+            field(InitialPassword::from_input(pw(), None, bcrypt)).as_deref(),
+            Some("passwordAlgorithm")
+        );
+        assert_eq!(
+            field(InitialPassword::from_input(None, digest(), None)).as_deref(),
+            Some("passwordAlgorithm")
+        );
+        assert_eq!(
+            field(InitialPassword::from_input(None, None, bcrypt)).as_deref(),
+            Some("passwordDigest")
+        );
+        assert_eq!(
+            field(InitialPassword::from_input(
+                Some("short".into()),
+                None,
+                None
+            ))
+            .as_deref(),
+            Some("password")
+        );
+        assert!(matches!(
+            InitialPassword::from_input(pw(), None, None),
+            Ok(InitialPassword::Clear(_))
+        ));
+        assert!(matches!(
+            InitialPassword::from_input(None, digest(), bcrypt),
+            Ok(InitialPassword::Imported { .. })
+        ));
+        assert!(matches!(
+            InitialPassword::from_input(None, None, None),
+            Ok(InitialPassword::None)
+        ));
+    }
+}

@@ -1,0 +1,217 @@
+//! Creating, reading, listing and deleting users.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::audit::Audit;
+use super::passwords::InitialPassword;
+use super::{CreateUser, MAX_ATTEMPTS, Service, UserQuery, require_or_self};
+use crate::caller::{Caller, Permission};
+use crate::error::{Entity, Error, Result};
+use crate::eval;
+use crate::filter::UserFilter;
+use crate::ids::UserId;
+use crate::model::{Profile, User, log_keys};
+use crate::page::{Connection, PageArgs};
+use crate::query::{UserOrder, UserSearch};
+use crate::storage::WriteOp;
+use crate::{cursor, time, validate};
+
+fn optional(raw: Option<String>, rule: fn(&str) -> Result<String>) -> Result<Option<String>> {
+    raw.as_deref().map(rule).transpose()
+}
+
+impl Service {
+    pub async fn create_user(&self, caller: &Caller, input: CreateUser) -> Result<User> {
+        caller.require(Permission::UsersWrite)?;
+        let id = match input.id.as_deref() {
+            Some(raw) => UserId::parse(raw)?,
+            None => UserId::generate(),
+        };
+        let username = optional(input.username, validate::username)?;
+        let primary_email = optional(input.primary_email, validate::primary_email)?;
+        let primary_phone = optional(input.primary_phone, validate::primary_phone)?;
+        let name = optional(input.name, validate::name)?;
+        let avatar = optional(input.avatar, validate::avatar)?;
+        let profile = match input.profile {
+            Some(raw) => {
+                validate::apply_profile(&Profile::default(), &validate::profile_input(raw)?).profile
+            }
+            None => Profile::default(),
+        };
+        let custom_data = input
+            .custom_data
+            .map(validate::custom_data)
+            .transpose()?
+            .unwrap_or_default();
+        let password = InitialPassword::from_input(
+            input.password,
+            input.password_digest,
+            input.password_algorithm,
+        )?;
+        // Hashing is the expensive part: only once every field has passed.
+        let password = self.initial_digest(password).await?;
+
+        let fields: Vec<&str> = [
+            ("username", username.is_some()),
+            ("primaryEmail", primary_email.is_some()),
+            ("primaryPhone", primary_phone.is_some()),
+            ("name", name.is_some()),
+            ("avatar", avatar.is_some()),
+            ("profile", profile != Profile::default()),
+            ("customData", !custom_data.is_empty()),
+            ("password", password.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, set)| set.then_some(field))
+        .collect();
+
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let now = time::now();
+            let user = User {
+                id: id.clone(),
+                username: username.clone(),
+                primary_email: primary_email.clone(),
+                primary_phone: primary_phone.clone(),
+                name: name.clone(),
+                avatar: avatar.clone(),
+                profile: profile.clone(),
+                custom_data: custom_data.clone(),
+                identities: BTreeMap::new(),
+                password: password.clone(),
+                is_suspended: false,
+                last_sign_in_at: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            };
+            let role_ids: Vec<_> = self
+                .storage
+                .default_roles()
+                .await?
+                .into_iter()
+                .map(|role| role.id)
+                .collect();
+            let log = Audit::new(caller, log_keys::USER_CREATED, now)
+                .user(&id)
+                .payload(json!({ "fields": fields, "roleIds": role_ids }));
+            let mut ops = vec![WriteOp::InsertUser(Box::new(user.clone()))];
+            if !role_ids.is_empty() {
+                ops.push(WriteOp::AssignRoles {
+                    user_id: id.clone(),
+                    role_ids,
+                });
+            }
+            ops.push(log.op());
+            match self.storage.commit(ops).await {
+                Ok(()) => return Ok(user),
+                // A default role deleted since we listed them: list again.
+                Err(Error::NotFound {
+                    entity: Entity::Role,
+                    ..
+                }) if attempt < MAX_ATTEMPTS => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// `None` when no user has this (well-formed) id.
+    pub async fn user(&self, caller: &Caller, id: &str) -> Result<Option<User>> {
+        let id = match UserId::parse(id) {
+            Ok(id) => id,
+            Err(e) => {
+                caller.require(Permission::UsersRead)?;
+                return Err(e);
+            }
+        };
+        require_or_self(caller, Permission::UsersRead, &id)?;
+        self.storage.user(&id).await
+    }
+
+    /// Users by id, in the order of `ids`, absent ones left out.
+    pub async fn users_by_ids(&self, caller: &Caller, ids: &[UserId]) -> Result<Vec<User>> {
+        caller.require(Permission::UsersRead)?;
+        self.storage.users(ids).await
+    }
+
+    pub async fn search_users(
+        &self,
+        caller: &Caller,
+        query: UserQuery,
+    ) -> Result<Connection<User>> {
+        caller.require(Permission::UsersRead)?;
+        let search = validate::search_text(query.search.as_deref())?
+            .map_or(UserFilter::All, |text| UserFilter::simple_search(&text));
+        let filter = match query.filter {
+            Some(filter) => search.and(validate::user_filter(filter)?),
+            None => search,
+        };
+        let order = validate::user_order(query.order)?;
+        self.user_page(filter, order, &query.page, query.count_total)
+            .await
+    }
+
+    /// One page of users matching `filter` in `order` (already validated).
+    pub(super) async fn user_page(
+        &self,
+        filter: UserFilter,
+        order: Vec<UserOrder>,
+        page: &PageArgs,
+        count_total: bool,
+    ) -> Result<Connection<User>> {
+        let request = page.validate()?;
+        let after = request
+            .cursor
+            .as_deref()
+            .map(|raw| cursor::decode_user(raw, &order, request.cursor_field()))
+            .transpose()?;
+        // A cursor names a position, not a direction: the same key serves as
+        // `after` in the reversed order when walking backward.
+        let walk_order = if request.backward {
+            order
+                .iter()
+                .map(|term| UserOrder {
+                    field: term.field,
+                    direction: term.direction.reversed(),
+                })
+                .collect()
+        } else {
+            order.clone()
+        };
+        let search = UserSearch {
+            filter,
+            order: walk_order,
+            after,
+            limit: request.limit(),
+            count_total,
+        };
+        let found = self.storage.search_users(&search).await?;
+        Ok(request.connection(found.items, found.total, |user| {
+            cursor::encode_user(&order, &eval::sort_key(user, &order))
+        }))
+    }
+
+    /// Deletes the user and its role assignments; its log entries stay.
+    pub async fn delete_user(&self, caller: &Caller, id: &str) -> Result<UserId> {
+        caller.require(Permission::UsersDelete)?;
+        let id = UserId::parse(id)?;
+        let log = Audit::new(caller, log_keys::USER_DELETED, time::now())
+            .user(&id)
+            .payload(Value::Object(Default::default()));
+        self.storage
+            .commit(vec![WriteOp::DeleteUser { id: id.clone() }, log.op()])
+            .await?;
+        Ok(id)
+    }
+
+    /// The stored user, or `NOT_FOUND`.
+    pub(super) async fn load_user(&self, id: &UserId) -> Result<User> {
+        self.storage
+            .user(id)
+            .await?
+            .ok_or_else(|| Error::not_found(Entity::User, id.as_str()))
+    }
+}

@@ -1,0 +1,118 @@
+//! How failures reach a GraphQL client. Every error in a response carries a
+//! stable `extensions.code`: core errors bring their own (`Error::code()`),
+//! plus `extensions.field` when one input field is at fault; the transport
+//! adds two of its own:
+//! - `LIMIT_EXCEEDED`: the request is over a limit (body size, batch size,
+//!   query depth or complexity) and was refused before any work was done;
+//! - `BAD_REQUEST`: the request is not valid GraphQL for this schema (syntax,
+//!   unknown fields, arguments of the wrong type, a malformed scalar).
+
+use async_graphql::{ErrorExtensionValues, ErrorExtensions, ServerError};
+use usergraph_core::Error;
+
+pub const LIMIT_EXCEEDED: &str = "LIMIT_EXCEEDED";
+pub const BAD_REQUEST: &str = "BAD_REQUEST";
+
+/// Turns a core error into a GraphQL error. `Internal` sources are logged
+/// here, once, and never shown.
+pub fn to_graphql(error: &Error) -> async_graphql::Error {
+    if let Error::Internal(source) = error {
+        tracing::error!(error = %source, details = ?source, "internal error");
+    }
+    let field = error.field().map(str::to_owned);
+    let retry_after = match error {
+        Error::RateLimited {
+            retry_after: Some(after),
+        } => Some(after.as_secs()),
+        _ => None,
+    };
+    async_graphql::Error::new(error.to_string()).extend_with(|_, ext| {
+        ext.set("code", error.code());
+        if let Some(field) = &field {
+            ext.set("field", field.as_str());
+        }
+        if let Some(secs) = retry_after {
+            ext.set("retryAfter", secs);
+        }
+    })
+}
+
+/// `?`-friendly conversion of service results in resolvers.
+pub trait ServiceResultExt<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> ServiceResultExt<T> for Result<T, Error> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|e| to_graphql(&e))
+    }
+}
+
+/// A request-level error (no path, no location) with a code.
+pub fn server_error(code: &str, message: impl Into<String>) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+    error
+}
+
+/// Gives `BAD_REQUEST` to every error that has no code yet: those are the
+/// ones async-graphql raised itself while parsing or validating the request.
+pub fn ensure_codes(errors: &mut [ServerError]) {
+    for error in errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", BAD_REQUEST);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::Value;
+
+    fn extension(error: &async_graphql::Error, name: &str) -> Option<Value> {
+        error.extensions.as_ref()?.get(name).cloned()
+    }
+
+    #[test]
+    fn validation_errors_carry_code_and_field() {
+        let error = to_graphql(&Error::validation("primaryEmail", "bad email"));
+        assert_eq!(error.message, "bad email");
+        assert_eq!(extension(&error, "code"), Some(Value::from("VALIDATION")));
+        assert_eq!(
+            extension(&error, "field"),
+            Some(Value::from("primaryEmail"))
+        );
+    }
+
+    #[test]
+    fn internal_errors_hide_their_source() {
+        let error = to_graphql(&Error::internal("disk /var/secret failed"));
+        assert_eq!(error.message, "internal error");
+        assert_eq!(extension(&error, "code"), Some(Value::from("INTERNAL")));
+        assert_eq!(extension(&error, "field"), None);
+    }
+
+    #[test]
+    fn errors_without_code_become_bad_request() {
+        let mut errors = vec![
+            ServerError::new("Unknown field", None),
+            server_error(LIMIT_EXCEEDED, "too deep"),
+        ];
+        ensure_codes(&mut errors);
+        let codes: Vec<_> = errors
+            .iter()
+            .map(|e| e.extensions.as_ref().and_then(|x| x.get("code")).cloned())
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                Some(Value::from(BAD_REQUEST)),
+                Some(Value::from(LIMIT_EXCEEDED))
+            ]
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! The GraphQL schema, by area. Names follow the contract in DESIGN.md.
+
+pub mod connection;
+mod context;
+pub mod enums;
+pub mod inputs;
+pub mod logs;
+pub mod roles;
+pub mod scalars;
+pub mod users;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+use usergraph_core::Service;
+
+use crate::limits::{ApiSettings, QueryLimits};
+
+#[derive(Debug, Default, MergedObject)]
+pub struct Query(users::UsersQuery, roles::RolesQuery, logs::LogsQuery);
+
+#[derive(Debug, Default, MergedObject)]
+pub struct Mutation(users::UsersMutation, roles::RolesMutation);
+
+pub type UsergraphSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema with its limits, serving `service`. Each request must add
+/// its `Caller` and a `RolesLoader` (the router does).
+pub fn build_schema(service: Service, settings: &ApiSettings) -> UsergraphSchema {
+    schema_builder(settings).data(service).finish()
+}
+
+/// The schema's SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    schema_builder(&ApiSettings::default()).finish().sdl()
+}
+
+fn schema_builder(
+    settings: &ApiSettings,
+) -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(QueryLimits {
+        max_depth: settings.max_depth,
+        max_complexity: settings.max_complexity,
+    })
+}

@@ -1,0 +1,89 @@
+//! A `Storage` that counts the calls a test wants to see batched.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use usergraph_core::query::{LogSearch, Page, RoleSearch, UserSearch};
+use usergraph_core::{LogEntry, Result, Role, RoleId, Storage, UniqueKey, User, UserId, WriteOp};
+
+/// Delegates everything to the wrapped storage and counts
+/// `role_ids_of_users` calls (what `User.roles` costs) and searches that
+/// asked for a total count.
+#[derive(Debug)]
+pub struct CountingStorage {
+    inner: Arc<dyn Storage>,
+    role_lookups: AtomicUsize,
+    counted_searches: AtomicUsize,
+}
+
+impl CountingStorage {
+    pub fn new(inner: Arc<dyn Storage>) -> Self {
+        CountingStorage {
+            inner,
+            role_lookups: AtomicUsize::new(0),
+            counted_searches: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many `role_ids_of_users` calls were made so far.
+    pub fn role_lookups(&self) -> usize {
+        self.role_lookups.load(Ordering::SeqCst)
+    }
+
+    /// How many searches (of users, roles or logs) asked for a total count.
+    pub fn counted_searches(&self) -> usize {
+        self.counted_searches.load(Ordering::SeqCst)
+    }
+
+    fn note_search(&self, count_total: bool) {
+        if count_total {
+            self.counted_searches.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[async_trait]
+impl Storage for CountingStorage {
+    async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
+        self.inner.commit(ops).await
+    }
+    async fn user(&self, id: &UserId) -> Result<Option<User>> {
+        self.inner.user(id).await
+    }
+    async fn users(&self, ids: &[UserId]) -> Result<Vec<User>> {
+        self.inner.users(ids).await
+    }
+    async fn user_by_key(&self, key: &UniqueKey) -> Result<Option<User>> {
+        self.inner.user_by_key(key).await
+    }
+    async fn search_users(&self, search: &UserSearch) -> Result<Page<User>> {
+        self.note_search(search.count_total);
+        self.inner.search_users(search).await
+    }
+    async fn role(&self, id: &RoleId) -> Result<Option<Role>> {
+        self.inner.role(id).await
+    }
+    async fn roles(&self, ids: &[RoleId]) -> Result<Vec<Role>> {
+        self.inner.roles(ids).await
+    }
+    async fn role_by_name(&self, name_key: &str) -> Result<Option<Role>> {
+        self.inner.role_by_name(name_key).await
+    }
+    async fn search_roles(&self, search: &RoleSearch) -> Result<Page<Role>> {
+        self.note_search(search.count_total);
+        self.inner.search_roles(search).await
+    }
+    async fn default_roles(&self) -> Result<Vec<Role>> {
+        self.inner.default_roles().await
+    }
+    async fn role_ids_of_users(&self, user_ids: &[UserId]) -> Result<HashMap<UserId, Vec<RoleId>>> {
+        self.role_lookups.fetch_add(1, Ordering::SeqCst);
+        self.inner.role_ids_of_users(user_ids).await
+    }
+    async fn search_logs(&self, search: &LogSearch) -> Result<Page<LogEntry>> {
+        self.note_search(search.count_total);
+        self.inner.search_logs(search).await
+    }
+}
