@@ -60,6 +60,17 @@ pub fn compare(a: &UserSortKey, b: &UserSortKey, order: &[UserOrder]) -> Orderin
     order::compare(a, b, order)
 }
 
+/// Compares two positions in the order `search` walks: `order`, or its exact
+/// reverse when `backward`.
+pub fn walk_compare(a: &UserSortKey, b: &UserSortKey, search: &UserSearch) -> Ordering {
+    let ordering = compare(a, b, &search.order);
+    if search.backward {
+        ordering.reverse()
+    } else {
+        ordering
+    }
+}
+
 /// The reference answer to a user search over all users (with their roles).
 pub fn search_users<'a>(
     users: impl IntoIterator<Item = (&'a User, &'a [RoleId])>,
@@ -71,14 +82,14 @@ pub fn search_users<'a>(
         .map(|(user, _)| (sort_key(user, &search.order), user))
         .collect();
     let total = search.count_total.then_some(matched.len() as u64);
-    matched.sort_by(|(a, _), (b, _)| compare(a, b, &search.order));
+    matched.sort_by(|(a, _), (b, _)| walk_compare(a, b, search));
     let items = matched
         .into_iter()
         .filter(|(key, _)| {
             search
                 .after
                 .as_ref()
-                .is_none_or(|after| compare(key, after, &search.order) == Ordering::Greater)
+                .is_none_or(|after| walk_compare(key, after, search) == Ordering::Greater)
         })
         .take(search.limit)
         .map(|(_, user)| user.clone())

@@ -73,8 +73,12 @@ pub struct UserSearch {
     pub filter: UserFilter,
     /// Never empty.
     pub order: Vec<UserOrder>,
-    /// Only users strictly after this position.
+    /// Only users strictly after this position (in walking order).
     pub after: Option<UserSortKey>,
+    /// Walk `order` exactly reversed, nulls and id ties included: how core
+    /// serves `last`/`before`. Flipping each term's direction would not do,
+    /// since nulls sort last in either direction.
+    pub backward: bool,
     pub limit: usize,
     /// Whether to count every match (ignoring `after` and `limit`).
     pub count_total: bool,

@@ -124,6 +124,7 @@ macro_rules! conformance_suite {
                 forward_walk_has_no_gaps_or_duplicates,
                 forward_walk_during_concurrent_inserts,
                 backward_walk_mirrors_forward,
+                backward_walk_mirrors_forward_with_nulls,
                 total_count,
                 bad_page_arguments_are_validation,
                 foreign_cursors_are_validation,

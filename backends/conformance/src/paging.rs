@@ -216,6 +216,88 @@ pub async fn backward_walk_mirrors_forward(fx: Fixture) {
     );
 }
 
+/// Walks every page of `order` one way, returning the ids in list order.
+async fn walk_ordered(svc: &Service, order: &[UserOrder], backward: bool) -> Vec<UserId> {
+    let mut pages: Vec<Vec<UserId>> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let args = if backward {
+            PageArgs {
+                last: Some(4),
+                before: cursor.clone(),
+                ..PageArgs::default()
+            }
+        } else {
+            PageArgs {
+                first: Some(4),
+                after: cursor.clone(),
+                ..PageArgs::default()
+            }
+        };
+        let query = UserQuery {
+            order: order.to_vec(),
+            page: args,
+            ..UserQuery::default()
+        };
+        let conn = svc.search_users(&sys(), query).await.unwrap();
+        pages.push(conn.nodes().map(|u| u.id.clone()).collect());
+        let more = if backward {
+            conn.has_previous_page
+        } else {
+            conn.has_next_page
+        };
+        if !more {
+            break;
+        }
+        let next = if backward {
+            conn.start_cursor()
+        } else {
+            conn.end_cursor()
+        };
+        cursor = next.map(str::to_owned);
+    }
+    if backward {
+        pages.reverse();
+    }
+    pages.into_iter().flatten().collect()
+}
+
+/// Nulls sort last in both directions, so `last`/`before` must walk the exact
+/// reverse of the list, not the list with its directions flipped.
+pub async fn backward_walk_mirrors_forward_with_nulls(fx: Fixture) {
+    let svc = fx.service();
+    for i in 0..13 {
+        let name = (i % 3 != 0).then(|| format!("Name {}", i % 5));
+        svc.create_user(
+            &sys(),
+            CreateUser {
+                username: Some(format!("nulls_{i:02}")),
+                name,
+                ..CreateUser::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    for direction in [Direction::Asc, Direction::Desc] {
+        let order = [UserOrder {
+            field: UserOrderField::Name,
+            direction,
+        }];
+        let forward = walk_ordered(&svc, &order, false).await;
+        assert_eq!(forward.len(), 13);
+        assert_no_duplicates(&forward);
+        let backward = walk_ordered(&svc, &order, true).await;
+        assert_eq!(backward, forward, "{direction:?}");
+        // The last users of the list are the ones without a name.
+        let tail = svc
+            .users_by_ids(&sys(), &forward[forward.len() - 5..])
+            .await
+            .unwrap();
+        assert!(tail.iter().all(|u| u.name.is_none()), "{direction:?}");
+    }
+}
+
 pub async fn total_count(fx: Fixture) {
     let svc = fx.service();
     create_many(&svc, 12).await;

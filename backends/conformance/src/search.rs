@@ -324,6 +324,7 @@ pub async fn storage_matches_reference_evaluator(fx: Fixture) {
                 filter: filter.clone(),
                 order: order.clone(),
                 after: None,
+                backward: false,
                 limit: EVERYTHING,
                 count_total: true,
             };
@@ -350,7 +351,10 @@ pub async fn storage_pages_match_reference_evaluator(fx: Fixture) {
     let data = dataset(&fx).await;
     let storage: &dyn Storage = fx.storage().as_ref();
     for (label, filter) in filters(&data) {
-        for order in orders() {
+        for (order, backward) in orders()
+            .into_iter()
+            .flat_map(|order| [(order.clone(), false), (order, true)])
+        {
             let mut after = None;
             let mut walked = Vec::new();
             for page_no in 0.. {
@@ -358,6 +362,7 @@ pub async fn storage_pages_match_reference_evaluator(fx: Fixture) {
                     filter: filter.clone(),
                     order: order.clone(),
                     after: after.clone(),
+                    backward,
                     limit: 5,
                     // Counting may take another path through the store;
                     // pages must come out the same either way.
@@ -368,7 +373,7 @@ pub async fn storage_pages_match_reference_evaluator(fx: Fixture) {
                 assert_eq!(
                     ids_of(&actual),
                     ids_of(&expected),
-                    "filter {label:?}, order {order:?}, after {after:?}"
+                    "filter {label:?}, order {order:?}, backward {backward}, after {after:?}"
                 );
                 assert_eq!(actual.total, expected.total, "count of {label:?}");
                 let Some(last) = actual.items.last() else {
@@ -381,10 +386,15 @@ pub async fn storage_pages_match_reference_evaluator(fx: Fixture) {
                 filter: filter.clone(),
                 order: order.clone(),
                 after: None,
+                backward,
                 limit: EVERYTHING,
                 count_total: false,
             });
-            assert_eq!(walked, ids_of(&whole), "filter {label:?}, order {order:?}");
+            assert_eq!(
+                walked,
+                ids_of(&whole),
+                "filter {label:?}, order {order:?}, backward {backward}"
+            );
         }
     }
 }

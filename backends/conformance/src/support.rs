@@ -102,6 +102,7 @@ pub(crate) async fn all_users(storage: &dyn Storage) -> Vec<User> {
             filter: UserFilter::All,
             order: vec![UserOrder::DEFAULT],
             after: None,
+            backward: false,
             limit: EVERYTHING,
             count_total: false,
         })

@@ -32,7 +32,7 @@ struct CreatedWalk {
 
 /// The created-at index answers an order by `createdAt` alone (ties by id in
 /// the same direction, which is the index's byte order), given a cursor of
-/// that shape.
+/// that shape; a backward walk scans it the other way.
 fn created_index_walk(search: &UserSearch) -> Option<CreatedWalk> {
     let [
         UserOrder {
@@ -51,7 +51,7 @@ fn created_index_walk(search: &UserSearch) -> Option<CreatedWalk> {
         },
     };
     Some(CreatedWalk {
-        reverse: *direction == Direction::Desc,
+        reverse: (*direction == Direction::Desc) != search.backward,
         after,
     })
 }
@@ -118,7 +118,7 @@ fn users_sorted(txn: &dyn ReadTxn, search: &UserSearch) -> Result<Page<User>> {
     let needs_roles = eval::uses_roles(&search.filter);
     let order = &search.order;
     let by_key =
-        |a: &(UserSortKey, User), b: &(UserSortKey, User)| eval::compare(&a.0, &b.0, order);
+        |a: &(UserSortKey, User), b: &(UserSortKey, User)| eval::walk_compare(&a.0, &b.0, search);
     let mut best: Vec<(UserSortKey, User)> = Vec::new();
     let mut total = 0u64;
     for entry in txn.scan(Tree::Users, KeyRange::all(), false)? {
@@ -136,7 +136,7 @@ fn users_sorted(txn: &dyn ReadTxn, search: &UserSearch) -> Result<Page<User>> {
         if search
             .after
             .as_ref()
-            .is_some_and(|after| eval::compare(&key, after, order) != Ordering::Greater)
+            .is_some_and(|after| eval::walk_compare(&key, after, search) != Ordering::Greater)
         {
             continue;
         }

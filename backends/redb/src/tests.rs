@@ -436,6 +436,7 @@ async fn user_searches_page_exactly_like_the_reference_evaluator() {
                     filter: filter.clone(),
                     order: order.clone(),
                     after: None,
+                    backward: false,
                     limit,
                     count_total: false,
                 };

@@ -318,6 +318,7 @@ fn search(filter: UserFilter, order: Vec<UserOrder>, limit: usize) -> UserSearch
         filter,
         order,
         after: None,
+        backward: false,
         limit,
         count_total: true,
     }

@@ -169,22 +169,12 @@ impl Service {
             .map(|raw| cursor::decode_user(raw, &order, request.cursor_field()))
             .transpose()?;
         // A cursor names a position, not a direction: the same key serves as
-        // `after` in the reversed order when walking backward.
-        let walk_order = if request.backward {
-            order
-                .iter()
-                .map(|term| UserOrder {
-                    field: term.field,
-                    direction: term.direction.reversed(),
-                })
-                .collect()
-        } else {
-            order.clone()
-        };
+        // `after` when storage walks the order backward.
         let search = UserSearch {
             filter,
-            order: walk_order,
+            order: order.clone(),
             after,
+            backward: request.backward,
             limit: request.limit(),
             count_total,
         };
