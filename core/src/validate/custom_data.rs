@@ -23,6 +23,7 @@ pub fn custom_data(value: Value) -> Result<Map<String, Value>> {
         ));
     };
     check_size(&map)?;
+    super::json::storable_everywhere(&map, "customData")?;
     Ok(map)
 }
 

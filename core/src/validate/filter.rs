@@ -78,6 +78,10 @@ fn string(raw: String) -> Result<String> {
             "filter strings must be at most {STRING_MAX} characters"
         )));
     }
+    // No stored value holds one, and PostgreSQL cannot even be asked.
+    if value.contains('\0') {
+        return Err(invalid("filter strings must not contain NUL (U+0000)"));
+    }
     Ok(value)
 }
 
@@ -126,6 +130,9 @@ fn json_path(path: Vec<String>) -> Result<Vec<String>> {
             "customData path segments must be at most {PATH_SEGMENT_MAX} characters"
         )));
     }
+    if path.iter().any(|s| s.contains('\0')) {
+        return Err(invalid("filter strings must not contain NUL (U+0000)"));
+    }
     Ok(path)
 }
 
@@ -137,6 +144,9 @@ fn json_op(op: JsonOp) -> Result<JsonOp> {
                 return Err(invalid(format!(
                     "customData filter values must be at most {JSON_VALUE_MAX_BYTES} bytes as JSON"
                 )));
+            }
+            if super::json::holds_nul(value) {
+                return Err(invalid("filter strings must not contain NUL (U+0000)"));
             }
             Ok(op)
         }
@@ -154,6 +164,28 @@ pub fn user_filter(filter: UserFilter) -> Result<UserFilter> {
 mod tests {
     use super::*;
     use crate::filter::StringField;
+
+    #[test]
+    fn nul_is_refused_in_every_filter_string() {
+        let string = |op| UserFilter::String {
+            field: StringField::Name,
+            op,
+            case_sensitive: false,
+        };
+        let json = |path: &str, op| UserFilter::CustomData {
+            path: vec![path.to_owned()],
+            op,
+        };
+        for bad in [
+            string(StringOp::Contains("a\0".into())),
+            string(StringOp::In(vec!["ok".into(), "\0".into()])),
+            json("k\0", JsonOp::Exists(true)),
+            json("k", JsonOp::Eq(serde_json::json!({ "a": ["\u{0}"] }))),
+            json("k", JsonOp::Contains("\0".into())),
+        ] {
+            assert_eq!(user_filter(bad).unwrap_err().field(), Some("filter"));
+        }
+    }
 
     fn name_eq(value: &str) -> UserFilter {
         UserFilter::String {

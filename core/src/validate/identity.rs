@@ -40,6 +40,7 @@ pub fn identity_details(details: Option<Map<String, Value>>) -> Result<Map<Strin
             format!("identity.details must be at most {IDENTITY_DETAILS_MAX_BYTES} bytes as JSON"),
         ));
     }
+    super::json::storable_everywhere(&details, "identity.details")?;
     Ok(details)
 }
 

@@ -5,6 +5,7 @@ mod custom_data;
 pub mod filter;
 mod identifiers;
 mod identity;
+mod json;
 mod order;
 mod password;
 mod profile;
