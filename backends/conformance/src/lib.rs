@@ -26,6 +26,7 @@ mod fixture;
 mod support;
 
 pub mod accounts;
+pub mod batch;
 pub mod custom_data;
 pub mod logs;
 pub mod paging;
@@ -60,6 +61,10 @@ macro_rules! conformance_suite {
                 update_that_changes_nothing_writes_nothing,
                 delete_removes_user,
                 mutations_on_missing_user_are_not_found,
+            }
+            batch {
+                results_follow_input_order_with_item_errors,
+                duplicates_across_chunks_are_found,
             }
             validation {
                 create_rejects_bad_input_with_field,

@@ -4,8 +4,10 @@
 
 mod assignments;
 mod audit;
+mod batch;
 mod inputs;
 mod logs;
+mod new_user;
 mod passwords;
 mod roles;
 mod user_edits;

@@ -9,6 +9,7 @@ use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::ids::UserId;
 use crate::model::{PasswordAlgorithm, PasswordDigest, User, log_keys};
+use crate::password::PasswordHasher;
 use crate::storage::WriteOp;
 use crate::{time, validate};
 
@@ -56,22 +57,27 @@ impl InitialPassword {
             )),
         }
     }
-}
 
-impl Service {
-    pub(super) async fn initial_digest(
-        &self,
-        password: InitialPassword,
-    ) -> Result<Option<PasswordDigest>> {
-        match password {
+    /// The digest to store: a clear password hashed with the current
+    /// parameters, an imported one checked. Takes the hasher rather than the
+    /// service so that a batch can run several on their own tasks.
+    pub(super) async fn digest(self, hasher: &PasswordHasher) -> Result<Option<PasswordDigest>> {
+        match self {
             InitialPassword::None => Ok(None),
-            InitialPassword::Clear(password) => Ok(Some(self.passwords.hash(password).await?)),
+            InitialPassword::Clear(password) => Ok(Some(hasher.hash(password).await?)),
             InitialPassword::Imported { algorithm, digest } => {
-                Ok(Some(self.passwords.import(algorithm, &digest)?))
+                Ok(Some(hasher.import(algorithm, &digest)?))
             }
         }
     }
 
+    /// Whether the digest costs a hash (worth a task of its own).
+    pub(super) fn needs_hashing(&self) -> bool {
+        matches!(self, InitialPassword::Clear(_))
+    }
+}
+
+impl Service {
     pub async fn set_user_password(
         &self,
         caller: &Caller,

@@ -1,111 +1,30 @@
 //! Creating, reading, listing and deleting users.
 
-use std::collections::BTreeMap;
-
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::audit::Audit;
-use super::passwords::InitialPassword;
+use super::new_user::CheckedUser;
 use super::{CreateUser, MAX_ATTEMPTS, Service, UserQuery, require_or_self};
 use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::eval;
 use crate::filter::UserFilter;
-use crate::ids::UserId;
-use crate::model::{Profile, User, log_keys};
+use crate::ids::{RoleId, UserId};
+use crate::model::{User, log_keys};
 use crate::page::{Connection, PageArgs};
 use crate::query::{UserOrder, UserSearch};
 use crate::storage::WriteOp;
 use crate::{cursor, time, validate};
 
-fn optional(raw: Option<String>, rule: fn(&str) -> Result<String>) -> Result<Option<String>> {
-    raw.as_deref().map(rule).transpose()
-}
-
 impl Service {
     pub async fn create_user(&self, caller: &Caller, input: CreateUser) -> Result<User> {
         caller.require(Permission::UsersWrite)?;
-        let id = match input.id.as_deref() {
-            Some(raw) => UserId::parse(raw)?,
-            None => UserId::generate(),
-        };
-        let username = optional(input.username, validate::username)?;
-        let primary_email = optional(input.primary_email, validate::primary_email)?;
-        let primary_phone = optional(input.primary_phone, validate::primary_phone)?;
-        let name = optional(input.name, validate::name)?;
-        let avatar = optional(input.avatar, validate::avatar)?;
-        let profile = match input.profile {
-            Some(raw) => {
-                validate::apply_profile(&Profile::default(), &validate::profile_input(raw)?).profile
-            }
-            None => Profile::default(),
-        };
-        let custom_data = input
-            .custom_data
-            .map(validate::custom_data)
-            .transpose()?
-            .unwrap_or_default();
-        let password = InitialPassword::from_input(
-            input.password,
-            input.password_digest,
-            input.password_algorithm,
-        )?;
-        // Hashing is the expensive part: only once every field has passed.
-        let password = self.initial_digest(password).await?;
-
-        let fields: Vec<&str> = [
-            ("username", username.is_some()),
-            ("primaryEmail", primary_email.is_some()),
-            ("primaryPhone", primary_phone.is_some()),
-            ("name", name.is_some()),
-            ("avatar", avatar.is_some()),
-            ("profile", profile != Profile::default()),
-            ("customData", !custom_data.is_empty()),
-            ("password", password.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(field, set)| set.then_some(field))
-        .collect();
-
+        let new_user = CheckedUser::check(input)?.finish(&self.passwords).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let now = time::now();
-            let user = User {
-                id: id.clone(),
-                username: username.clone(),
-                primary_email: primary_email.clone(),
-                primary_phone: primary_phone.clone(),
-                name: name.clone(),
-                avatar: avatar.clone(),
-                profile: profile.clone(),
-                custom_data: custom_data.clone(),
-                identities: BTreeMap::new(),
-                password: password.clone(),
-                is_suspended: false,
-                last_sign_in_at: None,
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            };
-            let role_ids: Vec<_> = self
-                .storage
-                .default_roles()
-                .await?
-                .into_iter()
-                .map(|role| role.id)
-                .collect();
-            let log = Audit::new(caller, log_keys::USER_CREATED, now)
-                .user(&id)
-                .payload(json!({ "fields": fields, "roleIds": role_ids }));
-            let mut ops = vec![WriteOp::InsertUser(Box::new(user.clone()))];
-            if !role_ids.is_empty() {
-                ops.push(WriteOp::AssignRoles {
-                    user_id: id.clone(),
-                    role_ids,
-                });
-            }
-            ops.push(log.op());
+            let role_ids = self.default_role_ids().await?;
+            let (user, ops) = new_user.ops(caller, &role_ids);
             match self.storage.commit(ops).await {
                 Ok(()) => return Ok(user),
                 // A default role deleted since we listed them: list again.
@@ -116,6 +35,17 @@ impl Service {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The roles every new user gets.
+    pub(super) async fn default_role_ids(&self) -> Result<Vec<RoleId>> {
+        Ok(self
+            .storage
+            .default_roles()
+            .await?
+            .into_iter()
+            .map(|role| role.id)
+            .collect())
     }
 
     /// `None` when no user has this (well-formed) id.

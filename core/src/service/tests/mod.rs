@@ -1,6 +1,7 @@
 //! The service's own rules, over a small in-memory storage. The full
 //! behaviour on real backends is the conformance suite's job.
 
+mod batch;
 mod memory;
 
 use std::collections::BTreeSet;
