@@ -1,0 +1,227 @@
+//! The kv engine contract over sled 0.34.
+//!
+//! Layout: every usergraph tree lives in ONE sled tree, each key prefixed by
+//! its tree's tag byte ([`tag`]). A commit is then a single `sled::Batch`,
+//! which sled applies atomically (a crash recovers all of it or none of it)
+//! without the retrying closures of sled's multi-tree transactions.
+//!
+//! Writes: sled transactions cannot scan, so a write runs as an [`Overlay`]
+//! over the committed state while `writer` keeps every other writer out (the
+//! state it read cannot change under it). Its changes become one batch,
+//! applied and then flushed (sled otherwise syncs on a timer) before `write`
+//! returns.
+//!
+//! Reads: sled has no snapshots; an iterator sees whatever is committed when
+//! it reaches a key, and a search reads an index and then the records it
+//! points to. So readers share `visible` and a batch is applied and flushed
+//! only while holding it exclusively: a read transaction sees no change at
+//! all while it lives, and never a commit that is not yet on disk. The price
+//! is that a long scan delays the next commit until it ends (and readers
+//! wait out one apply + fsync), where redb's MVCC lets both run at once.
+
+use std::fmt;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+
+use usergraph_core::{Error, Result};
+use usergraph_kv::{
+    KeyRange, KvEngine, KvIter, KvPair, Overlay, PathEngine, ReadTxn, Tree, WriteTxn,
+};
+
+/// The sled tree holding all of usergraph's trees.
+const DATA_TREE: &str = "usergraph";
+
+/// The stable on-disk tag of each tree: the first byte of its keys. Never
+/// renumber; a new tree takes a new byte below `u8::MAX`.
+fn tag(tree: Tree) -> u8 {
+    match tree {
+        Tree::Meta => 1,
+        Tree::Users => 2,
+        Tree::UserKeys => 3,
+        Tree::UsersByCreated => 4,
+        Tree::UserRoles => 5,
+        Tree::RoleUsers => 6,
+        Tree::Roles => 7,
+        Tree::RoleNames => 8,
+        Tree::Logs => 9,
+        Tree::LogsByUser => 10,
+        Tree::LogsByRole => 11,
+    }
+}
+
+fn tagged(tree: Tree, key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() + 1);
+    out.push(tag(tree));
+    out.extend_from_slice(key);
+    out
+}
+
+/// `range` within `tree`, as a range of the data tree.
+fn tagged_range(tree: Tree, range: &KeyRange) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let start = match &range.start {
+        Bound::Included(key) => Bound::Included(tagged(tree, key)),
+        Bound::Excluded(key) => Bound::Excluded(tagged(tree, key)),
+        Bound::Unbounded => Bound::Included(vec![tag(tree)]),
+    };
+    let end = match &range.end {
+        Bound::Included(key) => Bound::Included(tagged(tree, key)),
+        Bound::Excluded(key) => Bound::Excluded(tagged(tree, key)),
+        // Tags stay below u8::MAX, so this is the first key past the tree.
+        Bound::Unbounded => Bound::Excluded(vec![tag(tree) + 1]),
+    };
+    (start, end)
+}
+
+fn internal(error: sled::Error) -> Error {
+    Error::internal(error)
+}
+
+/// Neither lock guards data (sled holds it), only who may run: a panic while
+/// holding one leaves nothing inconsistent, so poisoning is ignored rather
+/// than failing every later request.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub struct SledEngine {
+    db: sled::Db,
+    data: sled::Tree,
+    /// One writer at a time, so that an overlay's base stays current.
+    writer: Mutex<()>,
+    /// Shared by read transactions, taken exclusively to apply a commit.
+    visible: RwLock<()>,
+    /// Where the store is, for diagnostics; `None` when temporary.
+    path: Option<PathBuf>,
+}
+
+impl fmt::Debug for SledEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SledEngine")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SledEngine {
+    /// Opens the sled store in the directory `path`, creating it (and its
+    /// parents) if missing.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        std::fs::create_dir_all(path).map_err(Error::internal)?;
+        Self::from_config(&sled::Config::new().path(path), Some(path.to_path_buf()))
+    }
+
+    /// A store in a temporary directory that sled removes when it is dropped.
+    pub fn temporary() -> Result<Self> {
+        Self::from_config(&sled::Config::new().temporary(true), None)
+    }
+
+    pub(crate) fn from_config(config: &sled::Config, path: Option<PathBuf>) -> Result<Self> {
+        let db = config.open().map_err(internal)?;
+        let data = db.open_tree(DATA_TREE).map_err(internal)?;
+        Ok(SledEngine {
+            db,
+            data,
+            writer: Mutex::new(()),
+            visible: RwLock::new(()),
+            path,
+        })
+    }
+
+    /// Applies one commit's changes atomically and makes them durable.
+    fn apply(&self, changes: Vec<usergraph_kv::Change>) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for (tree, key, change) in changes {
+            let key = tagged(tree, &key);
+            match change {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+        }
+        let _exclusive = self.visible.write().unwrap_or_else(PoisonError::into_inner);
+        self.data.apply_batch(batch).map_err(internal)?;
+        // If the flush fails the batch is applied in memory but perhaps not on
+        // disk: the caller gets an error, as for any commit of unknown outcome.
+        self.db.flush().map_err(internal)?;
+        Ok(())
+    }
+}
+
+impl PathEngine for SledEngine {
+    fn open_path(path: &Path) -> Result<Self> {
+        SledEngine::open(path)
+    }
+
+    fn temporary() -> Result<Self> {
+        SledEngine::temporary()
+    }
+}
+
+impl KvEngine for SledEngine {
+    fn read(&self) -> Result<Box<dyn ReadTxn + '_>> {
+        let guard = self.visible.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(Box::new(SledRead {
+            committed: Committed(&self.data),
+            _visible: guard,
+        }))
+    }
+
+    fn write(&self, apply: &mut dyn FnMut(&mut dyn WriteTxn) -> Result<()>) -> Result<()> {
+        let _writer = lock(&self.writer);
+        // Only writers change the data, and this is the only one, so reading
+        // the committed state without `visible` is reading a stable snapshot.
+        let base = Committed(&self.data);
+        let mut overlay = Overlay::new(&base);
+        apply(&mut overlay)?;
+        self.apply(overlay.into_changes())
+    }
+}
+
+/// Reads of the committed data, without any isolation of their own.
+struct Committed<'a>(&'a sled::Tree);
+
+fn owned(entry: sled::Result<(sled::IVec, sled::IVec)>) -> Result<KvPair> {
+    let (key, value) = entry.map_err(internal)?;
+    // Every key in the range starts with the tree's tag byte.
+    let key = key.get(1..).unwrap_or_default().to_vec();
+    Ok((key, value.to_vec()))
+}
+
+impl ReadTxn for Committed<'_> {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let value = self.0.get(tagged(tree, key)).map_err(internal)?;
+        Ok(value.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, tree: Tree, range: KeyRange, reverse: bool) -> Result<KvIter<'_>> {
+        if range.is_empty() {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        let entries = self.0.range(tagged_range(tree, &range));
+        Ok(if reverse {
+            Box::new(entries.rev().map(owned))
+        } else {
+            Box::new(entries.map(owned))
+        })
+    }
+}
+
+/// A read transaction: the committed data, frozen while the guard lives.
+struct SledRead<'a> {
+    committed: Committed<'a>,
+    _visible: RwLockReadGuard<'a, ()>,
+}
+
+impl ReadTxn for SledRead<'_> {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.committed.get(tree, key)
+    }
+
+    fn scan(&self, tree: Tree, range: KeyRange, reverse: bool) -> Result<KvIter<'_>> {
+        self.committed.scan(tree, range, reverse)
+    }
+}

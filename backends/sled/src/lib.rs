@@ -1,0 +1,24 @@
+//! usergraph's embedded alternative backend: sled under the generic kv
+//! storage. This crate is only the engine adapter; encoding, indexes,
+//! uniqueness and search are `usergraph_kv`'s.
+//!
+//! ```no_run
+//! # fn main() -> usergraph_core::Result<()> {
+//! let storage = usergraph_sled::SledStorage::open("./data/sled")?;
+//! let storage: std::sync::Arc<dyn usergraph_core::Storage> = std::sync::Arc::new(storage);
+//! # Ok(()) }
+//! ```
+
+mod engine;
+
+use usergraph_kv::KvStorage;
+
+pub use engine::SledEngine;
+
+/// usergraph storage in a sled directory: `SledStorage::open(path)` opens or
+/// creates one (parent directories included), `SledStorage::in_memory()`
+/// uses a temporary directory removed on drop.
+pub type SledStorage = KvStorage<SledEngine>;
+
+#[cfg(test)]
+mod tests;
