@@ -2,11 +2,14 @@
 //! environment fallback, so the server can be configured either way.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use usergraph::ApiSettings;
 use usergraph_core::ServiceSettings;
 use usergraph_core::service::Argon2Params;
+
+use crate::backend::PgSettings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +32,8 @@ enum Command {
     Serve(ServeArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Apply pending database migrations (PostgreSQL; embedded stores need none).
+    Migrate(MigrateArgs),
 }
 
 /// What to do, once the command line is read.
@@ -36,6 +41,7 @@ enum Command {
 pub enum Action {
     Serve(ServeArgs),
     PrintSchema,
+    Migrate(MigrateArgs),
 }
 
 impl Cli {
@@ -44,6 +50,7 @@ impl Cli {
             None => Action::Serve(self.serve),
             Some(Command::Serve(args)) => Action::Serve(args),
             Some(Command::Schema) => Action::PrintSchema,
+            Some(Command::Migrate(args)) => Action::Migrate(args),
         }
     }
 }
@@ -55,7 +62,7 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
 
     /// Where the data lives; the scheme picks the backend
-    /// (`redb://PATH`).
+    /// (`redb://PATH`, `sled://DIR`, `postgres://USER@HOST/DB`).
     #[arg(
         long,
         env = "USERGRAPH_DATABASE_URL",
@@ -95,6 +102,49 @@ pub struct ServeArgs {
     /// Most operations in one batch request.
     #[arg(long, env = "USERGRAPH_MAX_BATCH", default_value_t = ApiSettings::default().max_batch)]
     pub max_batch: usize,
+
+    #[command(flatten)]
+    pub pg: PgArgs,
+}
+
+/// Flags of `usergraph migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The database to migrate, as for `serve`.
+    #[arg(
+        long,
+        env = "USERGRAPH_DATABASE_URL",
+        default_value = "redb://./data/usergraph.redb"
+    )]
+    pub database_url: String,
+
+    #[command(flatten)]
+    pub pg: PgArgs,
+}
+
+/// PostgreSQL connection settings (ignored by the embedded backends).
+#[derive(Debug, Args)]
+pub struct PgArgs {
+    /// Most connections to PostgreSQL this process keeps open.
+    #[arg(long, env = "USERGRAPH_PG_MAX_CONNECTIONS", default_value_t = 10)]
+    pub pg_max_connections: u32,
+
+    /// Longest one SQL statement may run, in milliseconds (0: no limit).
+    #[arg(
+        long,
+        env = "USERGRAPH_PG_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
+    pub pg_statement_timeout_ms: u64,
+}
+
+impl PgArgs {
+    pub fn settings(&self) -> PgSettings {
+        PgSettings {
+            max_connections: self.pg_max_connections,
+            statement_timeout: Duration::from_millis(self.pg_statement_timeout_ms),
+        }
+    }
 }
 
 impl ServeArgs {
@@ -147,6 +197,36 @@ mod tests {
             parse(&["usergraph", "schema"]),
             Action::PrintSchema
         ));
+    }
+
+    #[test]
+    fn postgres_flags_and_migrate() {
+        let Action::Serve(args) = parse(&[
+            "usergraph",
+            "--pg-max-connections",
+            "3",
+            "--pg-statement-timeout-ms",
+            "250",
+        ]) else {
+            panic!("expected serve");
+        };
+        assert_eq!(
+            args.pg.settings(),
+            PgSettings {
+                max_connections: 3,
+                statement_timeout: Duration::from_millis(250),
+            }
+        );
+        let Action::Migrate(args) = parse(&[
+            "usergraph",
+            "migrate",
+            "--database-url",
+            "postgres://db/usergraph",
+        ]) else {
+            panic!("expected migrate");
+        };
+        assert_eq!(args.database_url, "postgres://db/usergraph");
+        assert_eq!(args.pg.settings().max_connections, 10);
     }
 
     #[test]

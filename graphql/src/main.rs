@@ -1,5 +1,6 @@
 //! The `usergraph` server: `usergraph [serve]` runs the GraphQL API,
-//! `usergraph schema` prints its SDL.
+//! `usergraph schema` prints its SDL, `usergraph migrate` applies database
+//! migrations.
 
 mod backend;
 mod cli;
@@ -11,26 +12,38 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use usergraph_core::Service;
 
-use crate::cli::{Action, Cli, ServeArgs};
+use crate::cli::{Action, Cli, MigrateArgs, ServeArgs};
 
 fn main() -> ExitCode {
     match Cli::parse().action() {
         Action::PrintSchema => print_schema(),
-        Action::Serve(args) => {
-            init_logging();
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime,
-                Err(e) => return fail(format!("cannot start the async runtime: {e}")),
-            };
-            match runtime.block_on(serve(args)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(message) => fail(message),
-            }
-        }
+        Action::Serve(args) => run(serve(args)),
+        Action::Migrate(args) => run(migrate(args)),
     }
+}
+
+/// Runs `job` on a fresh multi-threaded runtime, with logging on.
+fn run(job: impl Future<Output = Result<(), String>>) -> ExitCode {
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(job) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(message),
+    }
+}
+
+async fn migrate(args: MigrateArgs) -> Result<(), String> {
+    let done = backend::migrate(&args.database_url, args.pg.settings())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{done}").map_err(|e| format!("cannot write: {e}"))
 }
 
 fn print_schema() -> ExitCode {
@@ -55,14 +68,20 @@ fn init_logging() {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let storage = backend::open(&args.database_url).map_err(|e| e.to_string())?;
+    let storage = backend::connect(&args.database_url, args.pg.settings())
+        .await
+        .map_err(|e| e.to_string())?;
     let service = Service::new(storage, args.service_settings())
         .map_err(|e| format!("invalid settings: {e}"))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let address = listener.local_addr().unwrap_or(args.listen);
-    tracing::info!(%address, database = %args.database_url, "usergraph listening; GraphiQL at http://{address}/graphql");
+    tracing::info!(
+        %address,
+        database = %backend::redacted(&args.database_url),
+        "usergraph listening; GraphiQL at http://{address}/graphql"
+    );
     let app = usergraph::router(service, args.api_settings());
     usergraph::serve(listener, app, shutdown_signal())
         .await

@@ -1,0 +1,15 @@
+//! The backend conformance suite on PostgreSQL, each behaviour in a fresh
+//! schema of the database at `DATABASE_URL`.
+
+mod common;
+
+use std::sync::Arc;
+
+use usergraph_conformance::{Fixture, conformance_suite};
+
+async fn fresh_postgres() -> Fixture {
+    let (storage, guard) = common::fresh().await;
+    Fixture::new(Arc::new(storage), guard)
+}
+
+conformance_suite!(fresh_postgres);
