@@ -55,6 +55,7 @@ pub async fn run(
         "{backend}: seeded in {:.1} s; timing operations",
         seeded.seed_time.as_secs_f64()
     );
+    store.settle().await?;
     let timings = time_operations(&service, &people, &seeded, users, iterations, seed).await?;
     drop(service);
     store.remove().await?;

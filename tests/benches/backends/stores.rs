@@ -103,6 +103,17 @@ impl Store {
         }
     }
 
+    /// Brings the store to its steady state after a bulk load, as an operator
+    /// would: PostgreSQL's planner statistics still describe the empty tables
+    /// until autovacuum catches up, and stale ones make it pick sequential
+    /// scans for joins that indexes serve.
+    pub async fn settle(&self) -> Result<(), BoxError> {
+        if let Leftover::Schema { storage, .. } = &self.leftover {
+            sqlx::query("ANALYZE").execute(storage.pool()).await?;
+        }
+        Ok(())
+    }
+
     /// Removes the store's files or schema.
     pub async fn remove(self) -> Result<(), BoxError> {
         let Store { storage, leftover } = self;
