@@ -7,10 +7,13 @@ mod json;
 mod like;
 mod matching;
 mod order;
+mod pattern_match;
 #[cfg(test)]
 mod tests;
 
 use std::cmp::Ordering;
+
+pub use pattern_match::compile as compile_pattern;
 
 use crate::filter::UserFilter;
 use crate::ids::RoleId;
@@ -22,13 +25,14 @@ use crate::query::{
 
 /// Whether `user`, holding `role_ids`, matches `filter`.
 ///
-/// Absent values: `eq`, `in`, `contains`, `startsWith`, `endsWith`, `like`
-/// and time comparisons are false on a null field; `ne` is true (null is not
-/// equal to the value); `isNull` says whether it is null. An identity
-/// provider test holds if any linked provider passes it (`ne`: none equals,
-/// `isNull: true`: none linked). A `customData` path descends objects only;
-/// `ne` holds when the path is missing, `exists` counts a JSON `null` as
-/// present, `contains` is a case-insensitive substring of a string value.
+/// Absent values: `eq`, `in`, `contains`, `startsWith`, `endsWith`, `like`,
+/// `regex`, `similarTo` and time comparisons are false on a null field;
+/// `ne` is true (null is not equal to the value); `isNull` says whether it
+/// is null. An identity provider test holds if any linked provider passes
+/// it (`ne`: none equals, `isNull: true`: none linked). A `customData` path
+/// descends objects only; `ne` holds when the path is missing, `exists`
+/// counts a JSON `null` as present, `contains` is a case-insensitive
+/// substring of a string value.
 pub fn matches(user: &User, role_ids: &[RoleId], filter: &UserFilter) -> bool {
     matching::matches(user, role_ids, filter)
 }

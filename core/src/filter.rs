@@ -3,6 +3,8 @@
 //! size and pattern bounds); storage receives only validated filters and must
 //! return exactly what [`crate::eval`] says they match.
 
+pub mod pattern;
+
 use serde_json::Value;
 
 use crate::ids::RoleId;
@@ -56,6 +58,13 @@ pub enum StringOp {
     EndsWith(String),
     /// SQL LIKE: `%` any run, `_` one character, `\` escapes the next.
     Like(String),
+    /// A regular expression of the portable subset documented in
+    /// [`pattern`]: a match anywhere in the value unless anchored with
+    /// `^`/`$`.
+    Regex(String),
+    /// SQL `SIMILAR TO`: the whole value must match; `%` any run, `_` one
+    /// character, `|`, `*`, `+`, `?`, `{m,n}`, `( )`, `[...]`, `\` escapes.
+    SimilarTo(String),
     IsNull(bool),
 }
 

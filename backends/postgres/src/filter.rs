@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder};
+use usergraph_core::filter::pattern::{Dialect, Pattern};
 use usergraph_core::filter::{
     JsonOp, RoleMembership, StringField, StringOp, TimeField, TimeOp, UserFilter,
 };
@@ -133,8 +134,31 @@ fn pattern_of(op: &StringOp, case_sensitive: bool) -> Option<String> {
         StringOp::StartsWith(part) => format!("{}%", like_literal(&f(part))),
         StringOp::EndsWith(part) => format!("%{}", like_literal(&f(part))),
         StringOp::Like(pattern) => like_pattern(&f(pattern)),
-        StringOp::Eq(_) | StringOp::Ne(_) | StringOp::In(_) | StringOp::IsNull(_) => return None,
+        StringOp::Eq(_)
+        | StringOp::Ne(_)
+        | StringOp::In(_)
+        | StringOp::IsNull(_)
+        | StringOp::Regex(_)
+        | StringOp::SimilarTo(_) => return None,
     })
+}
+
+/// For `regex` and `similarTo`: the pattern as a PostgreSQL ARE, rendered
+/// by core from its parsed (and, unless case-sensitive, folded) form, to be
+/// matched with `~` against the same column the evaluator folds; `None`
+/// inside for a pattern validation refuses, which the evaluator says
+/// matches nothing.
+fn regex_of(op: &StringOp, case_sensitive: bool) -> Option<Option<String>> {
+    let (dialect, source) = match op {
+        StringOp::Regex(source) => (Dialect::Regex, source),
+        StringOp::SimilarTo(source) => (Dialect::SimilarTo, source),
+        _ => return None,
+    };
+    Some(
+        Pattern::for_matching(dialect, source, case_sensitive)
+            .ok()
+            .map(|pattern| pattern.to_posix_are()),
+    )
 }
 
 fn push_string(
@@ -146,6 +170,16 @@ fn push_string(
     let column = scalar_column(field, case_sensitive);
     if field == StringField::IdentityProvider {
         return push_providers(qb, column, op, case_sensitive);
+    }
+    if let Some(regex) = regex_of(op, case_sensitive) {
+        match regex {
+            Some(are) => qb
+                .push(format_args!("({column} IS NOT NULL AND {column} ~ "))
+                .push_bind(are)
+                .push(")"),
+            None => qb.push("FALSE"),
+        };
+        return;
     }
     if let Some(pattern) = pattern_of(op, case_sensitive) {
         qb.push(format_args!("({column} IS NOT NULL AND {column} LIKE "))
@@ -179,8 +213,10 @@ fn push_string(
         StringOp::Contains(_)
         | StringOp::StartsWith(_)
         | StringOp::EndsWith(_)
-        | StringOp::Like(_) => {
-            // Handled by `pattern_of` above.
+        | StringOp::Like(_)
+        | StringOp::Regex(_)
+        | StringOp::SimilarTo(_) => {
+            // Handled by `regex_of` and `pattern_of` above.
             qb.push("FALSE");
         }
     }
@@ -194,6 +230,18 @@ fn push_providers(
     op: &StringOp,
     case_sensitive: bool,
 ) {
+    if let Some(regex) = regex_of(op, case_sensitive) {
+        match regex {
+            Some(are) => qb
+                .push(format_args!(
+                    "EXISTS (SELECT 1 FROM unnest({column}) AS p(v) WHERE p.v ~ "
+                ))
+                .push_bind(are)
+                .push(")"),
+            None => qb.push("FALSE"),
+        };
+        return;
+    }
     if let Some(pattern) = pattern_of(op, case_sensitive) {
         qb.push(format_args!(
             "EXISTS (SELECT 1 FROM unnest({column}) AS p(v) WHERE p.v LIKE "
@@ -228,7 +276,9 @@ fn push_providers(
         StringOp::Contains(_)
         | StringOp::StartsWith(_)
         | StringOp::EndsWith(_)
-        | StringOp::Like(_) => {
+        | StringOp::Like(_)
+        | StringOp::Regex(_)
+        | StringOp::SimilarTo(_) => {
             qb.push("FALSE");
         }
     }
@@ -370,5 +420,58 @@ mod tests {
         );
         let sql = qb.into_string();
         assert_eq!(sql, "(u.username_key IS NOT NULL AND u.username_key = $1)");
+    }
+
+    fn sql(filter: &UserFilter) -> String {
+        let mut qb = QueryBuilder::<Postgres>::new("");
+        push_filter(&mut qb, filter);
+        qb.into_string()
+    }
+
+    #[test]
+    fn patterns_match_the_column_the_evaluator_folds_and_are_bound() {
+        let string = |field, op, case_sensitive| UserFilter::String {
+            field,
+            op,
+            case_sensitive,
+        };
+        assert_eq!(
+            sql(&string(
+                StringField::Name,
+                StringOp::Regex("^A.".into()),
+                false
+            )),
+            "(u.name_key IS NOT NULL AND u.name_key ~ $1)"
+        );
+        assert_eq!(
+            sql(&string(
+                StringField::Name,
+                StringOp::SimilarTo("A%".into()),
+                true
+            )),
+            "(u.name IS NOT NULL AND u.name ~ $1)"
+        );
+        assert_eq!(
+            sql(&string(
+                StringField::IdentityProvider,
+                StringOp::Regex("x".into()),
+                false
+            )),
+            "EXISTS (SELECT 1 FROM unnest(u.provider_keys) AS p(v) WHERE p.v ~ $1)"
+        );
+        // What validation refuses, the evaluator says matches nothing.
+        assert_eq!(
+            sql(&string(
+                StringField::Name,
+                StringOp::Regex("(?i)a".into()),
+                false
+            )),
+            "FALSE"
+        );
+        assert_eq!(
+            regex_of(&StringOp::SimilarTo("A_%".into()), false),
+            Some(Some("^a..*$".to_owned()))
+        );
+        assert_eq!(regex_of(&StringOp::Like("a".into()), false), None);
     }
 }

@@ -185,6 +185,55 @@ fn filters(roles: &[RoleId]) -> Vec<UserFilter> {
         ci(IdentityProvider, Like("x.y-z\\_1".into())),
         ci(PrimaryEmail, Ne("x".into())),
         ci(PrimaryPhone, IsNull(false)),
+        // Regexes: folded pattern against the folded key, ARE against Rust.
+        ci(Name, Regex("^i̇stanbul$".into())),
+        ci(Name, Regex("^İSTANBUL$".into())),
+        cs(Name, Regex("^İ".into())),
+        ci(Name, Regex("ς$".into())),
+        ci(Name, Regex("^[Σσ]".into())),
+        ci(Name, Regex("ΟΣ$".into())),
+        cs(Name, Regex("ΟΣ$".into())),
+        ci(Name, Regex("^[İI]".into())),
+        cs(Name, Regex("[Α-Ω]{3}".into())),
+        ci(Name, Regex("[Α-Ω]{3}".into())),
+        cs(Name, Regex("^[^a-z]+$".into())),
+        ci(Name, Regex("\\d+% ".into())),
+        ci(Name, Regex("\\\\".into())),
+        ci(Name, Regex("_|%".into())),
+        ci(Name, Regex("^.{7}$".into())),
+        ci(Name, Regex("^(back|under)[\\\\_]s".into())),
+        ci(Name, Regex("(er|ǆ)".into())),
+        cs(Name, Regex("\\W".into())),
+        ci(Name, Regex("^\\w+$".into())),
+        ci(Username, Regex("^a[%_\\\\]1$".into())),
+        ci(Username, Regex("^a.1$".into())),
+        ci(Username, Regex("^(z|é)".into())),
+        cs(Username, Regex("^Z".into())),
+        ci(Username, Regex("".into())),
+        ci(Id, Regex("^u0[1-3]x$".into())),
+        cs(Id, Regex("^u0[1-3]x$".into())),
+        ci(IdentityProvider, Regex("^git".into())),
+        cs(IdentityProvider, Regex("^G".into())),
+        ci(IdentityProvider, Regex("\\.y-z_\\d$".into())),
+        ci(IdentityProvider, Regex("^(?:g[a-z]+){1,2}$".into())),
+        ci(PrimaryEmail, Regex("".into())),
+        // similarTo: whole value; `%`, `_` wild; `.`, `^`, `$` literal.
+        ci(Name, SimilarTo("%ς".into())),
+        ci(Name, SimilarTo("100\\% %".into())),
+        ci(Name, SimilarTo("under_score".into())),
+        ci(Name, SimilarTo("%(slash|score)".into())),
+        ci(Name, SimilarTo("_______".into())),
+        ci(Name, SimilarTo("%.%".into())),
+        ci(Name, SimilarTo("[a-zǆ]%".into())),
+        ci(Username, SimilarTo("a[%_]1".into())),
+        ci(Username, SimilarTo("a\\%1".into())),
+        ci(Username, SimilarTo("a\\\\1".into())),
+        cs(Username, SimilarTo("Z%".into())),
+        ci(Username, SimilarTo("z%".into())),
+        ci(Username, SimilarTo("(a|z)_{1,2}".into())),
+        ci(IdentityProvider, SimilarTo("g%".into())),
+        cs(IdentityProvider, SimilarTo("x.y-z\\_1".into())),
+        ci(IdentityProvider, SimilarTo("x_y%".into())),
         cd(&["n"], JsonOp::Exists(true)),
         cd(&["n"], JsonOp::Eq(Value::Null)),
         cd(&["n"], JsonOp::Ne(Value::Null)),
@@ -346,6 +395,179 @@ async fn tricky_values_search_exactly_like_the_evaluator() {
         }
     }
     assert!(partial > 300, "the filters discriminate ({partial})");
+}
+
+/// PostgreSQL's `~` with core's ARE rendering must say what the `regex`
+/// crate says with core's Rust rendering, for every pattern of the subset
+/// (every escapable character, in and out of brackets) over values that
+/// hold every one of them. The largest patterns validation accepts must
+/// also run, and quickly.
+#[tokio::test]
+async fn rendered_regexes_mean_the_same_to_postgres() {
+    use sqlx::Connection;
+    use usergraph_core::filter::pattern::{Dialect, Pattern};
+    let mut conn = sqlx::PgConnection::connect(&common::database_url())
+        .await
+        .unwrap();
+    let punctuation: Vec<char> = (' '..='~').filter(char::is_ascii_punctuation).collect();
+    let mut patterns: Vec<(Dialect, String)> = Vec::new();
+    for c in &punctuation {
+        patterns.push((Dialect::Regex, format!("\\{c}")));
+        patterns.push((Dialect::Regex, format!("[\\{c}]")));
+        patterns.push((Dialect::Regex, format!("[^\\{c}a-z]")));
+        patterns.push((Dialect::Regex, format!("^[!-\\{c}]+$")));
+        patterns.push((Dialect::SimilarTo, format!("%\\{c}%")));
+        patterns.push((Dialect::SimilarTo, format!("%[\\{c}]_")));
+    }
+    for source in [
+        "",
+        "^$",
+        "a",
+        "^a",
+        "a$",
+        "^A.c$",
+        ".",
+        "^.$",
+        "^..$",
+        "a.c",
+        "[a-c]+",
+        "^[^a-c]*$",
+        "\\d",
+        "\\D",
+        "\\w",
+        "\\W",
+        "\\s",
+        "\\S",
+        "[\\d\\s]",
+        "^(ab|c)+$",
+        "^(?:ab|c){2,3}$",
+        "b{2}",
+        "b{2,}",
+        "^a?b*c+$",
+        "x|y|ß",
+        "é|😀",
+        "^[à-ÿ]$",
+        "[Α-Ω]",
+        "[ǅ-ǆ]",
+        "İ",
+        "i̇",
+        "^a^b",
+        "a$b",
+        "-",
+        "[-]",
+        "[a-]",
+        "[-a]",
+        "(.*a){20}",
+        "[\u{1}-\u{10FFFF}]{100}",
+        "((a{10}){10}){20}",
+        "([ACEGIKMOQSUWY]{100}){10}",
+        "(a|aa)*b",
+        "((a|b)*c){50}",
+    ] {
+        patterns.push((Dialect::Regex, source.to_owned()));
+    }
+    for source in [
+        "",
+        "%",
+        "_",
+        "a%",
+        "%c",
+        "a_c",
+        "(a|b)%",
+        "[a-c]{2}%",
+        "a.c",
+        "^a$",
+        "%(.)%",
+        "100\\%",
+        "a\\_c",
+        "(ab|c){1,3}",
+        "[%_]+",
+        "x*y?z+",
+    ] {
+        patterns.push((Dialect::SimilarTo, source.to_owned()));
+    }
+    let mut values: Vec<String> = punctuation
+        .iter()
+        .map(|c| format!("a{c}c"))
+        .chain(punctuation.iter().map(|c| c.to_string()))
+        .collect();
+    values.extend(
+        [
+            "",
+            "a",
+            "abc",
+            "ABC",
+            "aAbBc",
+            "ab",
+            "abab",
+            "cab",
+            "b",
+            "bb",
+            "bbb",
+            "x",
+            "ß",
+            "SS",
+            "é",
+            "É",
+            "😀",
+            "ΣΊΣΥΦΟΣ",
+            "σίσυφος",
+            "İstanbul",
+            "ǅ",
+            "ǆemal",
+            "a\nc",
+            "a\tc",
+            "123",
+            "a1_",
+            "\u{a0}",
+            "a b",
+            "100%",
+            "a_c",
+            "a%c",
+            "aaab",
+        ]
+        .map(str::to_owned),
+    );
+    values.push("a".repeat(100));
+    values.push("ac".repeat(60));
+    for case_sensitive in [true, false] {
+        let keyed: Vec<String> = values
+            .iter()
+            .map(|v| {
+                if case_sensitive {
+                    v.clone()
+                } else {
+                    usergraph_core::validate::identifier_key(v)
+                }
+            })
+            .collect();
+        for (dialect, source) in &patterns {
+            let context = format!("{dialect:?} {source:?} case_sensitive={case_sensitive}");
+            let regex = eval::compile_pattern(*dialect, source, case_sensitive)
+                .unwrap_or_else(|err| panic!("{context}: {err}"));
+            let expected: Vec<bool> = keyed.iter().map(|v| regex.is_match(v)).collect();
+            let are = Pattern::for_matching(*dialect, source, case_sensitive)
+                .unwrap()
+                .to_posix_are();
+            let started = std::time::Instant::now();
+            let actual: Vec<bool> = sqlx::query_scalar(
+                "SELECT v ~ $1 FROM unnest($2::text[]) WITH ORDINALITY AS t(v, i) ORDER BY i",
+            )
+            .bind(&are)
+            .bind(&keyed)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_else(|err| panic!("{context} as {are:?}: {err}"));
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(2),
+                "{context} as {are:?} is slow: {:?}",
+                started.elapsed()
+            );
+            for ((value, want), got) in keyed.iter().zip(&expected).zip(&actual) {
+                assert_eq!(got, want, "{context} as {are:?} on {value:?}");
+            }
+        }
+    }
 }
 
 #[tokio::test]

@@ -58,19 +58,31 @@ fn objects_eq(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
             .all(|(key, x)| b.get(key).is_some_and(|y| json_eq(x, y)))
 }
 
+/// Numbers are equal by exact value, as PostgreSQL's `numeric` compares
+/// them: an integer equals a float only if the float is that very integer
+/// (so 2^53 + 1 is not 2^53 as a float, though both become the same `f64`).
 fn numbers_eq(a: &Number, b: &Number) -> bool {
-    let as_int = |n: &Number| {
-        n.as_i64()
-            .map(i128::from)
-            .or_else(|| n.as_u64().map(i128::from))
-    };
     match (as_int(a), as_int(b)) {
         (Some(x), Some(y)) => x == y,
-        _ => match (a.as_f64(), b.as_f64()) {
+        (Some(int), None) => b.as_f64().is_some_and(|float| float_is_int(float, int)),
+        (None, Some(int)) => a.as_f64().is_some_and(|float| float_is_int(float, int)),
+        (None, None) => match (a.as_f64(), b.as_f64()) {
             (Some(x), Some(y)) => x == y,
             _ => false,
         },
     }
+}
+
+fn as_int(n: &Number) -> Option<i128> {
+    n.as_i64()
+        .map(i128::from)
+        .or_else(|| n.as_u64().map(i128::from))
+}
+
+fn float_is_int(float: f64, int: i128) -> bool {
+    // Every integral f64 below 2^127 converts to i128 exactly.
+    const LIMIT: f64 = 1.7e38;
+    float.is_finite() && float.fract() == 0.0 && float.abs() < LIMIT && float as i128 == int
 }
 
 #[cfg(test)]
@@ -84,6 +96,27 @@ mod tests {
             Value::Object(map) => map,
             _ => panic!("not an object"),
         }
+    }
+
+    #[test]
+    fn integers_and_floats_are_equal_only_when_exactly_equal() {
+        assert!(json_eq(&json!(5), &json!(5.0)));
+        assert!(json_eq(&json!(-7.0), &json!(-7)));
+        assert!(json_eq(
+            &json!(9007199254740992u64),
+            &json!(9007199254740992.0)
+        ));
+        assert!(!json_eq(
+            &json!(9007199254740993u64),
+            &json!(9007199254740992.0)
+        ));
+        assert!(!json_eq(
+            &json!(9007199254740992.0),
+            &json!(9007199254740993u64)
+        ));
+        assert!(!json_eq(&json!(5), &json!(5.5)));
+        assert!(!json_eq(&json!(u64::MAX), &json!(1e300)));
+        assert!(json_eq(&json!(0.5), &json!(0.5)));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! with an absent value is false, except `ne`, which holds (an absent value
 //! is not equal to anything), and `isNull: true`. `not` simply negates.
 
+use crate::filter::pattern::Dialect;
 use crate::filter::{JsonOp, RoleMembership, StringField, StringOp, TimeField, TimeOp, UserFilter};
 use crate::ids::RoleId;
 use crate::model::User;
@@ -11,6 +12,7 @@ use crate::time::Timestamp;
 
 use super::json::lookup;
 use super::like::like;
+use super::pattern_match::any_matches;
 
 pub(super) fn matches(user: &User, role_ids: &[RoleId], filter: &UserFilter) -> bool {
     match filter {
@@ -98,6 +100,10 @@ fn string_matches(user: &User, field: StringField, op: &StringOp, case_sensitive
         StringOp::Like(pattern) => {
             let pattern = fold(pattern);
             values.iter().any(|v| like(v, &pattern))
+        }
+        StringOp::Regex(pattern) => any_matches(&values, Dialect::Regex, pattern, case_sensitive),
+        StringOp::SimilarTo(pattern) => {
+            any_matches(&values, Dialect::SimilarTo, pattern, case_sensitive)
         }
     }
 }

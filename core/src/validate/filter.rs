@@ -5,6 +5,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{Error, Result};
+use crate::filter::pattern::Dialect;
 use crate::filter::{JsonOp, RoleMembership, StringOp, UserFilter};
 
 /// How deep `and`/`or`/`not` may nest.
@@ -48,7 +49,7 @@ impl Walk {
                 case_sensitive,
             } => UserFilter::String {
                 field,
-                op: string_op(op)?,
+                op: string_op(op, case_sensitive)?,
                 case_sensitive,
             },
             UserFilter::Roles(membership) => UserFilter::Roles(roles(membership)?),
@@ -85,7 +86,16 @@ fn string(raw: String) -> Result<String> {
     Ok(value)
 }
 
-fn string_op(op: StringOp) -> Result<StringOp> {
+/// A pattern is NFC-normalized like every filter string (stored values are
+/// NFC), then parsed and compiled exactly as it will be evaluated, so that
+/// an accepted pattern runs on every backend.
+fn pattern(dialect: Dialect, raw: String, case_sensitive: bool) -> Result<String> {
+    let source = string(raw)?;
+    crate::eval::compile_pattern(dialect, &source, case_sensitive)?;
+    Ok(source)
+}
+
+fn string_op(op: StringOp, case_sensitive: bool) -> Result<StringOp> {
     Ok(match op {
         StringOp::Eq(s) => StringOp::Eq(string(s)?),
         StringOp::Ne(s) => StringOp::Ne(string(s)?),
@@ -102,6 +112,10 @@ fn string_op(op: StringOp) -> Result<StringOp> {
             StringOp::In(list.into_iter().map(string).collect::<Result<_>>()?)
         }
         StringOp::IsNull(b) => StringOp::IsNull(b),
+        StringOp::Regex(s) => StringOp::Regex(pattern(Dialect::Regex, s, case_sensitive)?),
+        StringOp::SimilarTo(s) => {
+            StringOp::SimilarTo(pattern(Dialect::SimilarTo, s, case_sensitive)?)
+        }
     })
 }
 
