@@ -32,6 +32,7 @@ pub mod logs;
 pub mod paging;
 pub mod passwords;
 pub mod profile;
+pub mod properties;
 pub mod roles;
 pub mod search;
 pub mod storage_contract;
@@ -134,6 +135,9 @@ macro_rules! conformance_suite {
                 bad_page_arguments_are_validation,
                 foreign_cursors_are_validation,
                 simple_search,
+            }
+            properties {
+                storage_agrees_with_evaluator,
             }
             search {
                 storage_matches_reference_evaluator,
