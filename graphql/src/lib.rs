@@ -5,6 +5,7 @@
 pub mod errors;
 pub mod limits;
 pub mod loaders;
+mod nesting;
 pub mod router;
 pub mod schema;
 

@@ -3,10 +3,24 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
-use async_graphql::{ServerError, ValidationResult};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
 
 use crate::errors::{LIMIT_EXCEEDED, server_error};
+use crate::nesting::{document_nesting, variables_nesting};
+
+/// How deeply an input value (an argument or a variable) may nest objects
+/// and lists. Far above what any input of the schema needs (a filter at its
+/// own depth limit takes about 20), far below what would exhaust the stack
+/// of the recursive parsing that follows.
+pub const MAX_INPUT_NESTING: usize = 32;
+
+/// How deeply a document may nest selection sets (braces, fragments
+/// included), checked before parsing; async-graphql's parser stops there too.
+pub const MAX_SELECTION_NESTING: usize = 64;
 
 /// What the HTTP API accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +61,8 @@ pub fn page_cost(first: Option<i32>, last: Option<i32>) -> usize {
 /// Refuses documents deeper or more complex than the settings allow, with
 /// messages that say which limit and by how much. (The schema builder's own
 /// `limit_depth`/`limit_complexity` would refuse them too, but without a
-/// code or the numbers.)
+/// code or the numbers.) Nesting is checked before parsing, since parsing
+/// recurses once per level.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct QueryLimits {
     pub max_depth: usize,
@@ -62,6 +77,35 @@ impl ExtensionFactory for QueryLimits {
 
 #[async_trait::async_trait]
 impl Extension for QueryLimits {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let nesting = document_nesting(query);
+        let values = nesting.values.max(variables_nesting(variables));
+        if values > MAX_INPUT_NESTING {
+            return Err(server_error(
+                LIMIT_EXCEEDED,
+                format!(
+                    "input values nest {values} levels of objects and lists, over the limit of {MAX_INPUT_NESTING}"
+                ),
+            ));
+        }
+        if nesting.selections > MAX_SELECTION_NESTING {
+            return Err(server_error(
+                LIMIT_EXCEEDED,
+                format!(
+                    "selections nest {} levels, over the limit of {MAX_SELECTION_NESTING}",
+                    nesting.selections
+                ),
+            ));
+        }
+        next.run(ctx, query, variables).await
+    }
+
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,

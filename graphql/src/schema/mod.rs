@@ -3,8 +3,10 @@
 pub mod connection;
 mod context;
 pub mod enums;
+pub mod filter;
 pub mod inputs;
 pub mod logs;
+pub mod order;
 pub mod roles;
 pub mod scalars;
 pub mod users;

@@ -3,13 +3,15 @@
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object};
-use usergraph_core::query::LogFilter as CoreLogFilter;
+use usergraph_core::query::{LogFilter as CoreLogFilter, UserOrder as CoreUserOrder};
 use usergraph_core::service::UserQuery;
 
 use super::connection::{connection_types, page_args, wants_total_count};
 use super::context::service_and_caller;
+use super::filter::UserFilter;
 use super::inputs::{CreateUserInput, IdentityInput, ProfileInput, UpdateUserInput};
 use super::logs::{LogConnection, LogFilter};
+use super::order::UserOrder;
 use super::roles::Role;
 use super::scalars::{DateTime, Json, json_object};
 use crate::errors::{ServiceResultExt, to_graphql};
@@ -257,23 +259,47 @@ impl UsersQuery {
         Ok(user.map(User))
     }
 
-    /// Newest first. `search` matches a case-insensitive substring of the
-    /// id, username, name, primary email or primary phone.
+    /// Users matching `search` and `filter` (both, when both are given), in
+    /// `orderBy` order.
+    ///
+    /// `search` is the simple search: a case-insensitive substring of the
+    /// id, username, name, primary email or primary phone (at most 128
+    /// characters). `filter` is the full language (see `UserFilter`).
+    ///
+    /// `orderBy` defaults to `createdAt DESC`; a field may appear once.
+    /// Users tied on every term are ordered by id in the direction of the
+    /// last term, and users without a value for a term come last in either
+    /// direction, so the order is total and paging never skips or repeats a
+    /// user.
+    ///
+    /// Pages hold `first` (after `after`) or `last` (before `before`) users:
+    /// 20 unless given, at most 100. Cursors are opaque and belong to the
+    /// order they were made for: a cursor from another order is refused
+    /// with a `VALIDATION` error.
     #[graphql(complexity = "page_cost(first, last) * child_complexity")]
+    // The arguments are the GraphQL contract's.
+    #[allow(clippy::too_many_arguments)]
     async fn users(
         &self,
         ctx: &Context<'_>,
         search: Option<String>,
+        filter: Option<UserFilter>,
+        order_by: Option<Vec<UserOrder>>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
     ) -> async_graphql::Result<UserConnection> {
         let (service, caller) = service_and_caller(ctx)?;
+        let filter = filter.map(UserFilter::into_core).transpose().gql()?;
         let query = UserQuery {
             search,
-            filter: None,
-            order: Vec::new(),
+            filter,
+            order: order_by
+                .into_iter()
+                .flatten()
+                .map(CoreUserOrder::from)
+                .collect(),
             page: page_args(first, after, last, before),
             count_total: wants_total_count(ctx),
         };
