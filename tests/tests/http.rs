@@ -126,6 +126,21 @@ async fn deep_queries_are_refused_before_running() {
     assert_eq!(server.storage.role_lookups(), before);
 }
 
+/// Far deeper than the depth limit: refused by the pre-parse scan, because
+/// the GraphQL parser itself recurses once per level and would run out of
+/// stack first.
+#[tokio::test]
+async fn absurdly_nested_selections_cannot_crash_the_server() {
+    let server = TestServer::start().await;
+    let levels = 20_000;
+    let query = format!("{}{}", "{ users ".repeat(levels), "}".repeat(levels));
+    let response = server.graphql(&query, json!({})).await;
+    assert_eq!(response.code(), "LIMIT_EXCEEDED");
+    assert_eq!(response.body["data"], json!(null));
+    let alive = server.graphql("{ users { totalCount } }", json!({})).await;
+    assert_eq!(alive.body["data"]["users"]["totalCount"], json!(0));
+}
+
 #[tokio::test]
 async fn complex_queries_are_refused_before_running() {
     let server = TestServer::start().await;
