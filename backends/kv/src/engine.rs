@@ -36,10 +36,19 @@ pub enum Tree {
     LogsByUser,
     /// role id, 0, created-at + log id -> nothing.
     LogsByRole,
+    /// field tag + folded value + terminator + user id -> nothing: exact and
+    /// prefix lookups of id, username, email, phone and name.
+    UserText,
+    /// field tag + trigram length + trigram of the folded value + user id ->
+    /// nothing: the postings that narrow `contains`.
+    UserGrams,
+    /// order tag + section (value, then null) + value + user id -> nothing:
+    /// keyset walks of every order but created-at.
+    UsersByOrder,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 11] = [
+    pub const ALL: [Tree; 14] = [
         Tree::Meta,
         Tree::Users,
         Tree::UserKeys,
@@ -51,6 +60,9 @@ impl Tree {
         Tree::Logs,
         Tree::LogsByUser,
         Tree::LogsByRole,
+        Tree::UserText,
+        Tree::UserGrams,
+        Tree::UsersByOrder,
     ];
 
     /// The stable on-disk name of the table.
@@ -67,6 +79,9 @@ impl Tree {
             Tree::Logs => "logs",
             Tree::LogsByUser => "logs_by_user",
             Tree::LogsByRole => "logs_by_role",
+            Tree::UserText => "user_text",
+            Tree::UserGrams => "user_grams",
+            Tree::UsersByOrder => "users_by_order",
         }
     }
 }

@@ -15,12 +15,18 @@
 
 mod codec;
 mod engine;
+mod index;
+#[cfg(test)]
+mod index_tests;
 mod keys;
 mod memory;
+mod migrate;
 mod overlay;
+mod plan;
 mod read;
 mod search;
 mod storage;
+mod user_search;
 mod write;
 
 pub use engine::{KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, Tree, WriteTxn};

@@ -1,158 +1,18 @@
-//! Searches. Each one returns exactly what `usergraph_core::eval` returns
-//! over the same data; indexes only decide how much is read.
+//! Role and log searches. Each one returns exactly what
+//! `usergraph_core::eval` returns over the same data; indexes only decide
+//! how much is read. User searches live in [`crate::user_search`].
 
 use std::cmp::Ordering;
 use std::ops::Bound;
 
 use usergraph_core::eval;
-use usergraph_core::query::{
-    Direction, LogSearch, Page, RoleSearch, SortValue, UserOrder, UserOrderField, UserSearch,
-    UserSortKey,
-};
-use usergraph_core::{Error, LogEntry, Result, Role, User};
+use usergraph_core::query::{LogSearch, Page, RoleSearch};
+use usergraph_core::{LogEntry, Result, Role};
 
 use crate::codec::decode;
 use crate::engine::{KeyRange, ReadTxn, Tree, prefix_end};
 use crate::keys;
 use crate::read;
-
-pub(crate) fn users(txn: &dyn ReadTxn, search: &UserSearch) -> Result<Page<User>> {
-    match created_index_walk(search) {
-        Some(walk) => users_by_created(txn, search, walk),
-        None => users_sorted(txn, search),
-    }
-}
-
-/// How to answer from the created-at index: its direction and the key
-/// strictly after which the page starts.
-struct CreatedWalk {
-    reverse: bool,
-    after: Option<Vec<u8>>,
-}
-
-/// The created-at index answers an order by `createdAt` alone (ties by id in
-/// the same direction, which is the index's byte order), given a cursor of
-/// that shape; a backward walk scans it the other way.
-fn created_index_walk(search: &UserSearch) -> Option<CreatedWalk> {
-    let [
-        UserOrder {
-            field: UserOrderField::CreatedAt,
-            direction,
-        },
-    ] = search.order.as_slice()
-    else {
-        return None;
-    };
-    let after = match &search.after {
-        None => None,
-        Some(UserSortKey { values, id }) => match values.as_slice() {
-            [SortValue::Time(Some(at))] => Some(keys::timed(*at, id.as_str())),
-            _ => return None,
-        },
-    };
-    Some(CreatedWalk {
-        reverse: (*direction == Direction::Desc) != search.backward,
-        after,
-    })
-}
-
-fn roles_for(txn: &dyn ReadTxn, user: &User, needed: bool) -> Result<Vec<usergraph_core::RoleId>> {
-    if needed {
-        read::role_ids_of(txn, user.id.as_str())
-    } else {
-        Ok(Vec::new())
-    }
-}
-
-/// Streams the index from the cursor and stops after one page, unless a
-/// count is wanted, which needs one pass over every user anyway.
-fn users_by_created(
-    txn: &dyn ReadTxn,
-    search: &UserSearch,
-    walk: CreatedWalk,
-) -> Result<Page<User>> {
-    let needs_roles = eval::uses_roles(&search.filter);
-    let past_cursor = |key: &[u8]| match &walk.after {
-        None => true,
-        Some(after) if walk.reverse => key < after.as_slice(),
-        Some(after) => key > after.as_slice(),
-    };
-    let mut range = KeyRange::all();
-    if let (Some(after), false) = (&walk.after, search.count_total) {
-        if walk.reverse {
-            range.end = Bound::Excluded(after.clone());
-        } else {
-            range.start = Bound::Excluded(after.clone());
-        }
-    }
-    let mut items = Vec::new();
-    let mut total = 0u64;
-    for entry in txn.scan(Tree::UsersByCreated, range, walk.reverse)? {
-        let (key, _) = entry?;
-        let page_full = items.len() >= search.limit;
-        if page_full && !search.count_total {
-            break;
-        }
-        let id = keys::timed_id(&key).ok_or_else(|| Error::internal("malformed index key"))?;
-        let Some(user) = read::user(txn, id)? else {
-            continue;
-        };
-        let roles = roles_for(txn, &user, needs_roles)?;
-        if !eval::matches(&user, &roles, &search.filter) {
-            continue;
-        }
-        total += 1;
-        if !page_full && past_cursor(&key) {
-            items.push(user);
-        }
-    }
-    Ok(Page {
-        items,
-        total: search.count_total.then_some(total),
-    })
-}
-
-/// Any other order: read every user, keep the best `limit` after the cursor.
-/// Memory stays bounded by the page size, not the number of users.
-fn users_sorted(txn: &dyn ReadTxn, search: &UserSearch) -> Result<Page<User>> {
-    let needs_roles = eval::uses_roles(&search.filter);
-    let order = &search.order;
-    let by_key =
-        |a: &(UserSortKey, User), b: &(UserSortKey, User)| eval::walk_compare(&a.0, &b.0, search);
-    let mut best: Vec<(UserSortKey, User)> = Vec::new();
-    let mut total = 0u64;
-    for entry in txn.scan(Tree::Users, KeyRange::all(), false)? {
-        let (_, bytes) = entry?;
-        let user: User = decode(&bytes)?;
-        let roles = roles_for(txn, &user, needs_roles)?;
-        if !eval::matches(&user, &roles, &search.filter) {
-            continue;
-        }
-        total += 1;
-        if search.limit == 0 {
-            continue;
-        }
-        let key = eval::sort_key(&user, order);
-        if search
-            .after
-            .as_ref()
-            .is_some_and(|after| eval::walk_compare(&key, after, search) != Ordering::Greater)
-        {
-            continue;
-        }
-        best.push((key, user));
-        if best.len() >= search.limit.saturating_mul(2).max(64) {
-            best.sort_by(by_key);
-            best.truncate(search.limit);
-        }
-    }
-    best.sort_by(by_key);
-    best.truncate(search.limit);
-    Ok(Page {
-        items: best.into_iter().map(|(_, user)| user).collect(),
-        total: search.count_total.then_some(total),
-    })
-}
 
 /// Roles by name key: the name index is already in that order, and name keys
 /// are unique, so it is the order of (name key, id).

@@ -12,10 +12,13 @@ use usergraph_core::{
 };
 
 use crate::engine::{KvEngine, PathEngine, ReadTxn, Tree};
-use crate::{read, search, write};
+use crate::{migrate, read, search, user_search, write};
 
 const FORMAT_KEY: &[u8] = b"format";
-const FORMAT: &[u8] = &[1];
+/// Format 2 added the search indexes (user text, n-grams, orders).
+const FORMAT: &[u8] = &[2];
+/// Stores of this format are upgraded on open by building what they lack.
+const FORMAT_WITHOUT_SEARCH_INDEXES: &[u8] = &[1];
 
 /// usergraph's storage over the engine `E`.
 #[derive(Debug)]
@@ -32,16 +35,29 @@ impl<E: KvEngine> Clone for KvStorage<E> {
 }
 
 impl<E: KvEngine> KvStorage<E> {
-    /// Wraps an opened engine, marking a new store with the current format
-    /// and refusing a store written in a format this version cannot read.
+    /// Wraps an opened engine, marking a new store with the current format,
+    /// upgrading a store of the previous format, and refusing a store
+    /// written in a format this version cannot read.
     pub fn new(engine: E) -> Result<Self> {
-        engine.write(&mut |txn| match txn.get(Tree::Meta, FORMAT_KEY)? {
-            None => txn.insert(Tree::Meta, FORMAT_KEY, FORMAT),
-            Some(format) if format == FORMAT => Ok(()),
-            Some(format) => Err(Error::internal(format!(
-                "the store has format {format:?}, this version reads {FORMAT:?}"
-            ))),
+        let mut upgrade = false;
+        engine.write(&mut |txn| {
+            upgrade = false;
+            match txn.get(Tree::Meta, FORMAT_KEY)? {
+                None => txn.insert(Tree::Meta, FORMAT_KEY, FORMAT),
+                Some(format) if format == FORMAT => Ok(()),
+                Some(format) if format == FORMAT_WITHOUT_SEARCH_INDEXES => {
+                    upgrade = true;
+                    Ok(())
+                }
+                Some(format) => Err(Error::internal(format!(
+                    "the store has format {format:?}, this version reads {FORMAT:?}"
+                ))),
+            }
         })?;
+        if upgrade {
+            migrate::build_search_indexes(&engine)?;
+            engine.write(&mut |txn| txn.insert(Tree::Meta, FORMAT_KEY, FORMAT))?;
+        }
         Ok(KvStorage {
             engine: Arc::new(engine),
         })
@@ -110,7 +126,8 @@ impl<E: KvEngine> Storage for KvStorage<E> {
 
     async fn search_users(&self, search: &UserSearch) -> Result<Page<User>> {
         let search = search.clone();
-        self.reading(move |txn| search::users(txn, &search)).await
+        self.reading(move |txn| user_search::users(txn, &search))
+            .await
     }
 
     async fn role(&self, id: &RoleId) -> Result<Option<Role>> {

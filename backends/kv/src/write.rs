@@ -9,6 +9,7 @@ use usergraph_core::{Entity, Error, LogEntry, Result, Role, RoleId, User, UserId
 
 use crate::codec::{decode, encode};
 use crate::engine::{Tree, WriteTxn};
+use crate::index;
 use crate::keys::{self, KeyKind};
 
 pub(crate) fn apply(txn: &mut dyn WriteTxn, op: &WriteOp) -> Result<()> {
@@ -111,6 +112,7 @@ fn insert_user(txn: &mut dyn WriteTxn, user: &User) -> Result<()> {
         txn.insert(Tree::UserKeys, &key, id.as_bytes())?;
     }
     txn.insert(Tree::UsersByCreated, &keys::timed(user.created_at, id), &[])?;
+    index::update(txn, None, Some(user))?;
     put_user(txn, user)
 }
 
@@ -135,6 +137,7 @@ fn update_user(txn: &mut dyn WriteTxn, user: &User, expected_version: u64) -> Re
         txn.remove(Tree::UsersByCreated, &keys::timed(stored.created_at, id))?;
         txn.insert(Tree::UsersByCreated, &keys::timed(user.created_at, id), &[])?;
     }
+    index::update(txn, Some(&stored), Some(user))?;
     put_user(txn, user)
 }
 
@@ -147,6 +150,7 @@ fn delete_user(txn: &mut dyn WriteTxn, id: &UserId) -> Result<()> {
         Tree::UsersByCreated,
         &keys::timed(stored.created_at, id.as_str()),
     )?;
+    index::update(txn, Some(&stored), None)?;
     for role_id in roles_of(txn, id.as_str())? {
         unassign(txn, id.as_str(), &role_id)?;
     }

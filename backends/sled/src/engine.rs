@@ -47,6 +47,9 @@ fn tag(tree: Tree) -> u8 {
         Tree::Logs => 9,
         Tree::LogsByUser => 10,
         Tree::LogsByRole => 11,
+        Tree::UserText => 12,
+        Tree::UserGrams => 13,
+        Tree::UsersByOrder => 14,
     }
 }
 

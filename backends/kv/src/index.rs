@@ -1,0 +1,234 @@
+//! The search indexes of a user: which keys of [`Tree::UserText`],
+//! [`Tree::UserGrams`] and [`Tree::UsersByOrder`] a user owns.
+//!
+//! Every key ends with `0, user id` (ids never contain a 0 byte), so the id
+//! is whatever follows the last 0 byte. Texts are escaped (a 0 byte becomes
+//! `0, 0xFF`) and terminated by `0, 0`, which keeps byte order equal to the
+//! order of the raw texts and lets a prefix of a text be a prefix of its key.
+
+use std::collections::BTreeSet;
+
+use usergraph_core::eval;
+use usergraph_core::filter::StringField;
+use usergraph_core::query::{Direction, SortValue, UserOrder, UserOrderField};
+use usergraph_core::{Result, User};
+
+use crate::engine::{Tree, WriteTxn};
+use crate::keys;
+
+const SEPARATOR: u8 = 0;
+const TERMINATOR: [u8; 2] = [0, 0];
+const ESCAPED_ZERO: [u8; 2] = [0, 0xFF];
+/// Section of an order index holding users with a value; nulls follow.
+const PRESENT: u8 = 0;
+const NULL: u8 = 1;
+/// The length of an n-gram of the contains index, in characters.
+pub(crate) const GRAM: usize = 3;
+
+/// The case folding of the text indexes: lower case, with the final sigma
+/// folded to `σ`. `str::to_lowercase` is character by character except for
+/// the final sigma, so this fold maps every substring (prefix, equal
+/// string) of a value, compared with or without case, to a substring
+/// (prefix, equal string) of the value's fold: the index can only narrow
+/// too little, never drop a match.
+pub(crate) fn fold(text: &str) -> String {
+    text.to_lowercase().replace('ς', "σ")
+}
+
+/// The tag of a field in the text and n-gram indexes, if it is indexed.
+pub(crate) fn field_tag(field: StringField) -> Option<u8> {
+    match field {
+        StringField::Id => Some(b'i'),
+        StringField::Username => Some(b'u'),
+        StringField::PrimaryEmail => Some(b'e'),
+        StringField::PrimaryPhone => Some(b'p'),
+        StringField::Name => Some(b'n'),
+        StringField::IdentityProvider => None,
+    }
+}
+
+fn escape_into(key: &mut Vec<u8>, text: &str) {
+    for &byte in text.as_bytes() {
+        if byte == 0 {
+            key.extend_from_slice(&ESCAPED_ZERO);
+        } else {
+            key.push(byte);
+        }
+    }
+}
+
+/// The keys of users whose folded `field` starts with `folded` (`whole`:
+/// equals it).
+pub(crate) fn text_prefix(tag: u8, folded: &str, whole: bool) -> Vec<u8> {
+    let mut key = vec![tag];
+    escape_into(&mut key, folded);
+    if whole {
+        key.extend_from_slice(&TERMINATOR);
+    }
+    key
+}
+
+/// The postings prefix of one n-gram of `field`.
+pub(crate) fn gram_prefix(tag: u8, gram: &str) -> Vec<u8> {
+    let mut key = vec![tag, u8::try_from(gram.len()).unwrap_or(u8::MAX)];
+    key.extend_from_slice(gram.as_bytes());
+    key.push(SEPARATOR);
+    key
+}
+
+/// The distinct n-grams of a folded text (none if it is shorter than one).
+pub(crate) fn grams(folded: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = folded.chars().collect();
+    chars
+        .windows(GRAM)
+        .map(|window| window.iter().collect())
+        .collect()
+}
+
+/// The user id at the end of an index key.
+pub(crate) fn id_of(key: &[u8]) -> Option<&str> {
+    let start = key.iter().rposition(|&b| b == SEPARATOR)? + 1;
+    std::str::from_utf8(&key[start..]).ok()
+}
+
+/// The orders with a [`Tree::UsersByOrder`] index (created-at has its own
+/// tree, [`Tree::UsersByCreated`]).
+pub(crate) fn order_tag(field: UserOrderField) -> Option<u8> {
+    match field {
+        UserOrderField::CreatedAt => None,
+        UserOrderField::UpdatedAt => Some(b'U'),
+        UserOrderField::LastSignInAt => Some(b'L'),
+        UserOrderField::Username => Some(b'u'),
+        UserOrderField::Name => Some(b'n'),
+        UserOrderField::PrimaryEmail => Some(b'e'),
+    }
+}
+
+const ORDERED: [UserOrderField; 5] = [
+    UserOrderField::UpdatedAt,
+    UserOrderField::LastSignInAt,
+    UserOrderField::Username,
+    UserOrderField::Name,
+    UserOrderField::PrimaryEmail,
+];
+
+/// The section prefixes of an order index: values first, then nulls.
+pub(crate) fn order_sections(tag: u8) -> [Vec<u8>; 2] {
+    [vec![tag, PRESENT], vec![tag, NULL]]
+}
+
+/// The key of position (`value`, `id`) in the order index `tag`.
+pub(crate) fn order_key(tag: u8, value: &SortValue, id: &str) -> Vec<u8> {
+    let mut key = vec![tag];
+    match value {
+        SortValue::Time(Some(at)) => {
+            key.push(PRESENT);
+            key.extend_from_slice(&keys::time(*at));
+        }
+        SortValue::Text(Some(text)) => {
+            key.push(PRESENT);
+            escape_into(&mut key, text);
+            key.push(SEPARATOR);
+        }
+        SortValue::Time(None) | SortValue::Text(None) => key.push(NULL),
+    }
+    key.push(SEPARATOR);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// Every search-index key `user` owns.
+pub(crate) fn entries(user: &User) -> BTreeSet<(Tree, Vec<u8>)> {
+    let id = user.id.as_str();
+    let with_id = |mut key: Vec<u8>| {
+        key.extend_from_slice(id.as_bytes());
+        key
+    };
+    let mut out = BTreeSet::new();
+    let texts = [
+        (StringField::Id, Some(id)),
+        (StringField::Username, user.username.as_deref()),
+        (StringField::PrimaryEmail, user.primary_email.as_deref()),
+        (StringField::PrimaryPhone, user.primary_phone.as_deref()),
+        (StringField::Name, user.name.as_deref()),
+    ];
+    for (field, value) in texts {
+        let (Some(tag), Some(value)) = (field_tag(field), value) else {
+            continue;
+        };
+        let folded = fold(value);
+        out.insert((Tree::UserText, with_id(text_prefix(tag, &folded, true))));
+        for gram in grams(&folded) {
+            out.insert((Tree::UserGrams, with_id(gram_prefix(tag, &gram))));
+        }
+    }
+    for field in ORDERED {
+        let Some(tag) = order_tag(field) else {
+            continue;
+        };
+        let term = UserOrder {
+            field,
+            direction: Direction::Asc,
+        };
+        let position = eval::sort_key(user, &[term]);
+        if let Some(value) = position.values.first() {
+            out.insert((Tree::UsersByOrder, order_key(tag, value, id)));
+        }
+    }
+    out
+}
+
+/// Moves the index entries of a user from `old` to `new` (either absent for
+/// an insert or a delete), touching only the keys that change.
+pub(crate) fn update(txn: &mut dyn WriteTxn, old: Option<&User>, new: Option<&User>) -> Result<()> {
+    let before = old.map(entries).unwrap_or_default();
+    let after = new.map(entries).unwrap_or_default();
+    for (tree, key) in before.difference(&after) {
+        txn.remove(*tree, key)?;
+    }
+    for (tree, key) in after.difference(&before) {
+        txn.insert(*tree, key, &[])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_keeps_case_sensitive_substrings_as_substrings() {
+        // A final sigma lower-cases differently alone and inside a word.
+        let value = "ΟΔΟΣΑ";
+        let needle = "ΟΣ";
+        assert!(value.contains(needle));
+        assert!(!value.to_lowercase().contains(&needle.to_lowercase()));
+        assert!(fold(value).contains(&fold(needle)));
+    }
+
+    #[test]
+    fn escaped_texts_sort_like_the_texts_and_give_the_id_back() {
+        let key = |text: &str, id: &str| {
+            let mut key = text_prefix(b'n', text, true);
+            key.extend_from_slice(id.as_bytes());
+            key
+        };
+        assert!(key("ab", "z") < key("ab\0", "a"));
+        assert!(key("ab\0", "z") < key("abc", "a"));
+        assert!(key("ab", "a") < key("ab", "b"));
+        assert!(key("abc", "a").starts_with(&text_prefix(b'n', "ab", false)));
+        assert_eq!(id_of(&key("a\0b", "user-1")), Some("user-1"));
+        let ordered =
+            |text: &str, id: &str| order_key(b'u', &SortValue::Text(Some(text.into())), id);
+        assert!(ordered("ab", "z") < ordered("abc", "a"));
+        assert!(ordered("zz", "z") < order_key(b'u', &SortValue::Text(None), "a"));
+        assert_eq!(id_of(&ordered("x\0y", "u9")), Some("u9"));
+    }
+
+    #[test]
+    fn grams_are_windows_of_characters() {
+        assert!(grams("ab").is_empty());
+        let found: Vec<String> = grams("ñaña").into_iter().collect();
+        assert_eq!(found, ["aña", "ñañ"]);
+    }
+}

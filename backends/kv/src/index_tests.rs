@@ -1,0 +1,355 @@
+//! The search indexes read few users and answer like the evaluator; a
+//! store written before them is upgraded on open.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{TimeZone, Utc};
+use serde_json::Map;
+use usergraph_core::eval;
+use usergraph_core::filter::{RoleMembership, StringField, StringOp, UserFilter};
+use usergraph_core::query::{Direction, Page, UserOrder, UserOrderField, UserSearch};
+use usergraph_core::{Profile, Result, Role, RoleId, Storage, User, UserId, WriteOp};
+
+use crate::engine::{KeyRange, KvEngine, KvIter, ReadTxn, Tree, WriteTxn};
+use crate::{KvStorage, MemoryEngine};
+
+/// A memory engine that counts the user records read.
+#[derive(Clone, Debug, Default)]
+struct Counting {
+    inner: Arc<MemoryEngine>,
+    user_reads: Arc<AtomicUsize>,
+}
+
+impl Counting {
+    fn reads(&self) -> usize {
+        self.user_reads.load(Ordering::SeqCst)
+    }
+}
+
+struct CountingRead<'a> {
+    inner: Box<dyn ReadTxn + 'a>,
+    user_reads: &'a AtomicUsize,
+}
+
+impl ReadTxn for CountingRead<'_> {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if tree == Tree::Users {
+            self.user_reads.fetch_add(1, Ordering::SeqCst);
+        }
+        self.inner.get(tree, key)
+    }
+
+    fn scan(&self, tree: Tree, range: KeyRange, reverse: bool) -> Result<KvIter<'_>> {
+        let entries = self.inner.scan(tree, range, reverse)?;
+        if tree != Tree::Users {
+            return Ok(entries);
+        }
+        let reads = self.user_reads;
+        Ok(Box::new(entries.inspect(move |_| {
+            reads.fetch_add(1, Ordering::SeqCst);
+        })))
+    }
+}
+
+impl KvEngine for Counting {
+    fn read(&self) -> Result<Box<dyn ReadTxn + '_>> {
+        Ok(Box::new(CountingRead {
+            inner: self.inner.read()?,
+            user_reads: &self.user_reads,
+        }))
+    }
+
+    fn write(&self, apply: &mut dyn FnMut(&mut dyn WriteTxn) -> Result<()>) -> Result<()> {
+        self.inner.write(apply)
+    }
+}
+
+const FIRST: [&str; 6] = ["Alice", "Bob", "Chloé", "Dmitri", "Eve", "Farah"];
+const LAST: [&str; 5] = ["Smith", "Ng", "Okafor", "Ivanova", "García"];
+
+fn user(i: usize) -> User {
+    let at = Utc
+        .timestamp_opt(1_700_000_000 + (i as i64 % 97) * 60, 0)
+        .unwrap();
+    User {
+        id: UserId::parse(&format!("u{i:05}")).unwrap(),
+        username: (i % 10 != 3).then(|| format!("User{}", (i * 7919) % 100_000)),
+        primary_email: Some(format!("person{i}@Example.com")),
+        primary_phone: i.is_multiple_of(4).then(|| format!("1555{i:07}")),
+        name: (i % 6 != 5).then(|| format!("{} {}", FIRST[i % 6], LAST[i % 5])),
+        avatar: None,
+        profile: Profile::default(),
+        custom_data: Map::new(),
+        identities: BTreeMap::new(),
+        password: None,
+        is_suspended: false,
+        last_sign_in_at: i.is_multiple_of(3).then_some(at),
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+fn role(id: &str) -> Role {
+    let at = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+    Role {
+        id: RoleId::parse(id).unwrap(),
+        name: id.to_owned(),
+        description: None,
+        permissions: Vec::new(),
+        is_default: false,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    }
+}
+
+const USERS: usize = 5_000;
+
+/// Users `u00000..`; every 500th holds `rare`, the others `common`.
+fn seed_ops(count: usize) -> Vec<WriteOp> {
+    let mut ops = vec![
+        WriteOp::InsertRole(Box::new(role("rare"))),
+        WriteOp::InsertRole(Box::new(role("common"))),
+    ];
+    for i in 0..count {
+        let user = user(i);
+        let role_id = if i.is_multiple_of(500) {
+            "rare"
+        } else {
+            "common"
+        };
+        ops.push(WriteOp::AssignRoles {
+            user_id: user.id.clone(),
+            role_ids: vec![RoleId::parse(role_id).unwrap()],
+        });
+        ops.insert(2, WriteOp::InsertUser(Box::new(user)));
+    }
+    ops
+}
+
+struct Fixture {
+    engine: Counting,
+    storage: KvStorage<Counting>,
+    users: Vec<User>,
+    roles: HashMap<UserId, Vec<RoleId>>,
+}
+
+impl Fixture {
+    async fn new(count: usize) -> Fixture {
+        let engine = Counting::default();
+        let storage = KvStorage::new(engine.clone()).unwrap();
+        storage.commit(seed_ops(count)).await.unwrap();
+        let users: Vec<User> = (0..count).map(user).collect();
+        let ids: Vec<UserId> = users.iter().map(|u| u.id.clone()).collect();
+        let roles = storage.role_ids_of_users(&ids).await.unwrap();
+        Fixture {
+            engine,
+            storage,
+            users,
+            roles,
+        }
+    }
+
+    fn expected(&self, search: &UserSearch) -> Page<User> {
+        let rows = self.users.iter().map(|u| {
+            let roles = self.roles.get(&u.id).map_or(&[][..], Vec::as_slice);
+            (u, roles)
+        });
+        eval::search_users(rows, search)
+    }
+
+    /// Searches, checks the answer against the evaluator, and returns how
+    /// many user records the search read.
+    async fn reads_for(&self, search: &UserSearch) -> usize {
+        let before = self.engine.reads();
+        let page = self.storage.search_users(search).await.unwrap();
+        let reads = self.engine.reads() - before;
+        assert_eq!(page, self.expected(search), "{search:?}");
+        reads
+    }
+}
+
+fn search(filter: UserFilter, order: UserOrder) -> UserSearch {
+    UserSearch {
+        filter,
+        order: vec![order],
+        after: None,
+        backward: false,
+        limit: 20,
+        count_total: false,
+    }
+}
+
+fn text(field: StringField, op: StringOp) -> UserFilter {
+    UserFilter::String {
+        field,
+        op,
+        case_sensitive: false,
+    }
+}
+
+fn by(field: UserOrderField, direction: Direction) -> UserOrder {
+    UserOrder { field, direction }
+}
+
+#[tokio::test]
+async fn indexed_filters_read_only_their_matches() {
+    let fx = Fixture::new(USERS).await;
+    let newest = UserOrder::DEFAULT;
+
+    let eq = text(
+        StringField::PrimaryEmail,
+        StringOp::Eq("PERSON1234@example.com".into()),
+    );
+    let mut counted = search(eq, newest);
+    counted.count_total = true;
+    assert!(fx.reads_for(&counted).await <= 2);
+
+    // "rson12" is in person12, person120..129 and person1200..1299.
+    let contains = text(
+        StringField::PrimaryEmail,
+        StringOp::Contains("rSon12".into()),
+    );
+    let mut counted = search(contains, by(UserOrderField::Name, Direction::Asc));
+    counted.count_total = true;
+    assert!(fx.reads_for(&counted).await <= 111);
+
+    let name = text(StringField::Name, StringOp::Contains("chloé ok".into()));
+    assert!(fx.reads_for(&search(name, newest)).await <= USERS / 30 + 1);
+
+    let prefix = text(StringField::Username, StringOp::StartsWith("user99".into()));
+    assert!(fx.reads_for(&search(prefix, newest)).await <= 120);
+
+    let rare = UserFilter::Roles(RoleMembership {
+        any: Some(vec![RoleId::parse("rare").unwrap()]),
+        all: None,
+        none: None,
+    });
+    let mut counted = search(rare, newest);
+    counted.count_total = true;
+    assert!(fx.reads_for(&counted).await <= USERS / 500);
+
+    let either = UserFilter::Or(vec![
+        text(
+            StringField::PrimaryPhone,
+            StringOp::Eq("15550000400".into()),
+        ),
+        text(
+            StringField::Id,
+            StringOp::In(vec!["U00007".into(), "u00009".into()]),
+        ),
+    ]);
+    assert!(fx.reads_for(&search(either, newest)).await <= 3);
+}
+
+#[tokio::test]
+async fn deep_pages_of_an_indexed_order_cost_what_the_first_costs() {
+    let fx = Fixture::new(USERS).await;
+    for (field, direction) in [
+        (UserOrderField::Username, Direction::Asc),
+        (UserOrderField::Name, Direction::Desc),
+        (UserOrderField::LastSignInAt, Direction::Asc),
+        (UserOrderField::PrimaryEmail, Direction::Desc),
+        (UserOrderField::CreatedAt, Direction::Asc),
+    ] {
+        let order = by(field, direction);
+        for backward in [false, true] {
+            let mut page = search(UserFilter::All, order);
+            page.backward = backward;
+            assert!(fx.reads_for(&page).await <= 20, "{order:?}");
+            // Cursors deep in the order, in the nulls, and at the very end.
+            let mut all = page.clone();
+            all.limit = USERS;
+            let walked = fx.expected(&all).items;
+            for at in [USERS - 1, USERS - 10, USERS - 600, 4_000, 17] {
+                page.after = Some(eval::sort_key(&walked[at], &page.order));
+                assert!(fx.reads_for(&page).await <= 20, "{order:?} at {at}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn unindexed_filters_and_counts_still_agree_with_the_evaluator() {
+    let fx = Fixture::new(600).await;
+    let filters = [
+        text(StringField::Name, StringOp::Contains("ng".into())),
+        text(StringField::Name, StringOp::EndsWith("smith".into())),
+        UserFilter::Not(Box::new(text(
+            StringField::Username,
+            StringOp::StartsWith("user1".into()),
+        ))),
+        UserFilter::And(vec![
+            text(StringField::Name, StringOp::Contains("ali".into())),
+            text(StringField::Username, StringOp::IsNull(false)),
+        ]),
+        UserFilter::String {
+            field: StringField::Name,
+            op: StringOp::Contains("Chlo".into()),
+            case_sensitive: true,
+        },
+    ];
+    for filter in filters {
+        for order in [
+            by(UserOrderField::UpdatedAt, Direction::Desc),
+            by(UserOrderField::Username, Direction::Asc),
+        ] {
+            let mut page = search(filter.clone(), order);
+            page.count_total = true;
+            fx.reads_for(&page).await;
+            let all = UserSearch {
+                limit: 600,
+                ..page.clone()
+            };
+            if let Some(middle) = fx.expected(&all).items.get(7) {
+                page.after = Some(eval::sort_key(middle, &page.order));
+                page.backward = true;
+                fx.reads_for(&page).await;
+            }
+        }
+    }
+}
+
+/// Rewrites a store as the previous format wrote it: no search indexes.
+fn downgrade(engine: &Counting) {
+    engine
+        .write(&mut |txn| {
+            for tree in [Tree::UserText, Tree::UserGrams, Tree::UsersByOrder] {
+                for (key, _) in txn.scan_prefix(tree, b"")? {
+                    txn.remove(tree, &key)?;
+                }
+            }
+            txn.insert(Tree::Meta, b"format", &[1])
+        })
+        .unwrap();
+}
+
+fn index_entries(engine: &Counting) -> usize {
+    let txn = engine.read().unwrap();
+    [Tree::UserText, Tree::UserGrams, Tree::UsersByOrder]
+        .into_iter()
+        .map(|tree| txn.scan(tree, KeyRange::all(), false).unwrap().count())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_store_without_search_indexes_is_upgraded_on_open() {
+    let fx = Fixture::new(2_500).await;
+    let built = index_entries(&fx.engine);
+    downgrade(&fx.engine);
+    assert_eq!(index_entries(&fx.engine), 0);
+
+    let reopened = KvStorage::new(fx.engine.clone()).unwrap();
+    assert_eq!(index_entries(&fx.engine), built);
+    let format = fx.engine.read().unwrap().get(Tree::Meta, b"format");
+    assert_eq!(format.unwrap(), Some(vec![2]));
+
+    let filter = text(StringField::Name, StringOp::Contains("dmitri iv".into()));
+    let page = search(filter, by(UserOrderField::Username, Direction::Asc));
+    let found = reopened.search_users(&page).await.unwrap();
+    assert!(!found.items.is_empty());
+    assert_eq!(found, fx.expected(&page));
+}
