@@ -157,6 +157,7 @@ macro_rules! conformance_suite {
                 concurrent_inserts_of_one_username,
                 logs_match_reference_evaluator,
                 roles_match_reference_evaluator,
+                aborted_commits_never_leak_writes,
             }
         }
     };

@@ -176,7 +176,7 @@ pub async fn insert_conflicts(fx: Fixture) {
     expect_err(
         storage.commit(vec![insert(&same_id)]).await,
         "CONFLICT",
-        None,
+        Some("id"),
     );
 
     let mut same_name = user_record("x");
@@ -222,7 +222,7 @@ pub async fn insert_conflicts(fx: Fixture) {
             .commit(vec![WriteOp::InsertRole(Box::new(same_role_name))])
             .await,
         "CONFLICT",
-        None,
+        Some("name"),
     );
     let other_role = role_record("Dev", false);
     storage
@@ -240,7 +240,7 @@ pub async fn insert_conflicts(fx: Fixture) {
             }])
             .await,
         "CONFLICT",
-        None,
+        Some("name"),
     );
     assert_eq!(storage.role_by_name("ops").await.unwrap(), Some(role));
     assert_eq!(storage.role_by_name("dev").await.unwrap(), Some(other_role));
@@ -471,6 +471,16 @@ pub async fn role_assignments(fx: Fixture) {
         "deleting a role unassigns it"
     );
     assert_eq!(storage.user(&user.id).await.unwrap(), Some(user.clone()));
+    // The deleted role's name is free again, in any case.
+    let deleted_name = roles[1].name.clone();
+    assert_eq!(storage.role_by_name(&deleted_name).await.unwrap(), None);
+    storage
+        .commit(vec![WriteOp::InsertRole(Box::new(role_record(
+            &deleted_name.to_uppercase(),
+            false,
+        )))])
+        .await
+        .unwrap();
 }
 
 pub async fn delete_user_drops_assignments_keeps_logs(fx: Fixture) {
@@ -649,6 +659,17 @@ pub async fn logs_match_reference_evaluator(fx: Fixture) {
             created_from: t(5),
             ..LogFilter::default()
         },
+        // An empty window, and one that ends before it starts.
+        LogFilter {
+            created_from: t(4),
+            created_until: t(4),
+            ..LogFilter::default()
+        },
+        LogFilter {
+            created_from: t(6),
+            created_until: t(2),
+            ..LogFilter::default()
+        },
     ];
     for filter in filters {
         let whole = LogSearch {
@@ -740,5 +761,34 @@ pub async fn roles_match_reference_evaluator(fx: Fixture) {
             walked.extend(page.items);
         }
         assert_eq!(walked, actual.items, "{search:?}");
+    }
+}
+
+/// A tripwire for commits that abort after writing: each round logs first,
+/// then collides with an email already stored, and nothing of it may stay.
+/// 50 rounds in one store keep PostgreSQL's run short.
+pub async fn aborted_commits_never_leak_writes(fx: Fixture) {
+    const ROUNDS: usize = 50;
+    let storage = fx.storage().as_ref();
+    for round in 0..ROUNDS {
+        let holder = user_record(&format!("holder{round}"));
+        storage.commit(vec![insert(&holder)]).await.unwrap();
+        let mut loser = user_record(&format!("loser{round}"));
+        loser.primary_email = holder.primary_email.as_deref().map(str::to_uppercase);
+        let result = storage
+            .commit(vec![
+                log(log_keys::USER_CREATED, Some(&loser.id)),
+                insert(&loser),
+            ])
+            .await;
+        expect_err(result, "EMAIL_ALREADY_IN_USE", None);
+        let logs = all_logs(storage).await;
+        assert!(logs.is_empty(), "round {round}: {logs:?}");
+        assert_eq!(
+            storage.user(&loser.id).await.unwrap(),
+            None,
+            "round {round}"
+        );
+        assert_eq!(all_users(storage).await.len(), round + 1, "round {round}");
     }
 }
