@@ -7,6 +7,20 @@
 //!     --users 10000,100000 --backends redb,sled,postgres [--iterations 200] [--seed 42]
 //! ```
 //!
+//! The search scenario (BENCHMARKS.md, "Search at a million users") seeds
+//! one store per N with a larger name pool and times advanced searches:
+//!
+//! ```text
+//! cargo bench -p usergraph-tests --bench backends -- --scenario search \
+//!     --users 1000000 [--backends redb] [--iterations 100] [--budget 30] \
+//!     [--walk-budget 120] [--keep DIR]
+//! ```
+//!
+//! `--keep DIR` keeps the seeded redb/sled store in DIR and reuses it on the
+//! next run with the same N and seed (delete it after a storage format
+//! change). `--budget` caps the seconds spent timing one row (at least 5
+//! samples); `--walk-budget` caps the walk to the deep page.
+//!
 //! PostgreSQL is reached through `DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each run uses its own
 //! schema, dropped at the end. It is skipped with a note when unreachable.
@@ -17,9 +31,12 @@
 mod measure;
 mod people;
 mod scenario;
+mod search;
+mod search_ops;
 mod stores;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use measure::Summary;
@@ -27,15 +44,30 @@ use stores::Backend;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-const USAGE: &str = "usage: backends [--users 10000,100000] [--backends redb,sled,postgres] \
-                     [--iterations 200] [--seed 42]";
+const USAGE: &str = "usage: backends [--scenario backends|search] [--users 10000,100000] \
+                     [--backends redb,sled,postgres] [--iterations 200] [--seed 42] \
+                     [search only: --budget SECS] [--walk-budget SECS] [--keep DIR]";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scenario {
+    Backends,
+    Search,
+}
 
 #[derive(Debug)]
 struct Args {
-    users: Vec<u64>,
-    backends: Vec<Backend>,
-    iterations: usize,
+    scenario: Scenario,
+    users: Option<Vec<u64>>,
+    backends: Option<Vec<Backend>>,
+    iterations: Option<usize>,
     seed: u64,
+    budget: Duration,
+    walk_budget: Duration,
+    keep: Option<PathBuf>,
+}
+
+fn seconds(raw: &str) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(number(raw)?).map_err(|e| format!("{raw:?}: {e}"))
 }
 
 fn number<T: std::str::FromStr>(raw: &str) -> Result<T, String> {
@@ -46,10 +78,14 @@ fn number<T: std::str::FromStr>(raw: &str) -> Result<T, String> {
 
 fn parse_args(raw: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args {
-        users: vec![10_000, 100_000],
-        backends: vec![Backend::Redb, Backend::Sled, Backend::Postgres],
-        iterations: 200,
+        scenario: Scenario::Backends,
+        users: None,
+        backends: None,
+        iterations: None,
         seed: 42,
+        budget: Duration::from_secs(30),
+        walk_budget: Duration::from_secs(120),
+        keep: None,
     };
     let mut raw = raw;
     while let Some(flag) = raw.next() {
@@ -61,19 +97,33 @@ fn parse_args(raw: impl Iterator<Item = String>) -> Result<Args, String> {
             .next()
             .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         match flag.as_str() {
-            "--users" => args.users = value.split(',').map(number).collect::<Result<_, _>>()?,
-            "--backends" => {
-                args.backends = value
-                    .split(',')
-                    .map(Backend::parse)
-                    .collect::<Result<_, _>>()?;
+            "--scenario" => {
+                args.scenario = match value.as_str() {
+                    "backends" => Scenario::Backends,
+                    "search" => Scenario::Search,
+                    other => return Err(format!("unknown scenario {other:?}\n{USAGE}")),
+                }
             }
-            "--iterations" => args.iterations = number(&value)?,
+            "--users" => {
+                args.users = Some(value.split(',').map(number).collect::<Result<_, _>>()?);
+            }
+            "--backends" => {
+                args.backends = Some(
+                    value
+                        .split(',')
+                        .map(Backend::parse)
+                        .collect::<Result<_, _>>()?,
+                );
+            }
+            "--iterations" => args.iterations = Some(number(&value)?),
             "--seed" => args.seed = number(&value)?,
+            "--budget" => args.budget = seconds(&value)?,
+            "--walk-budget" => args.walk_budget = seconds(&value)?,
+            "--keep" => args.keep = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown argument {flag:?}\n{USAGE}")),
         }
     }
-    if args.iterations == 0 || args.users.contains(&0) {
+    if args.iterations == Some(0) || args.users.as_ref().is_some_and(|u| u.contains(&0)) {
         return Err(format!(
             "--users and --iterations must be positive\n{USAGE}"
         ));
@@ -84,15 +134,46 @@ fn parse_args(raw: impl Iterator<Item = String>) -> Result<Args, String> {
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = parse_args(std::env::args().skip(1))?;
+    match args.scenario {
+        Scenario::Backends => backends(args).await,
+        Scenario::Search => search(args).await,
+    }
+}
+
+async fn search(args: Args) -> Result<(), BoxError> {
+    let options = search::Options {
+        budget: measure::Budget {
+            iterations: args.iterations.unwrap_or(100),
+            time: args.budget,
+        },
+        walk_budget: args.walk_budget,
+        keep: args.keep.as_deref(),
+    };
+    for users in args.users.unwrap_or_else(|| vec![100_000]) {
+        for &backend in args.backends.as_deref().unwrap_or(&[Backend::Redb]) {
+            if let Some(run) = search::run(backend, users, args.seed, &options).await? {
+                search_ops::print(&run);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn backends(args: Args) -> Result<(), BoxError> {
+    if args.keep.is_some() {
+        return Err(format!("--keep is for --scenario search\n{USAGE}").into());
+    }
+    let iterations = args.iterations.unwrap_or(200);
     let mut runs: BTreeMap<u64, Vec<scenario::Run>> = BTreeMap::new();
-    for &users in &args.users {
-        for &backend in &args.backends {
-            if let Some(run) = scenario::run(backend, users, args.iterations, args.seed).await? {
+    let all = [Backend::Redb, Backend::Sled, Backend::Postgres];
+    for users in args.users.unwrap_or_else(|| vec![10_000, 100_000]) {
+        for &backend in args.backends.as_deref().unwrap_or(&all) {
+            if let Some(run) = scenario::run(backend, users, iterations, args.seed).await? {
                 runs.entry(users).or_default().push(run);
             }
         }
     }
-    print_report(&runs, args.iterations);
+    print_report(&runs, iterations);
     Ok(())
 }
 

@@ -33,6 +33,47 @@ where
     Ok(summarize(samples))
 }
 
+/// How long a slow operation may be timed, and how little of it is enough.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub iterations: usize,
+    /// Timing stops once this much time went by and `MIN_SAMPLES` were
+    /// taken: a search that scans a million users cannot be run 100 times
+    /// for every row.
+    pub time: Duration,
+}
+
+/// Samples a budgeted operation always gets.
+pub const MIN_SAMPLES: usize = 5;
+
+/// Like [`time`], within `budget`: a few warm-up calls (fewer for slow
+/// operations), then up to `budget.iterations` timed ones. Returns the
+/// summary and the number of timed calls.
+pub async fn time_within<F, Fut>(budget: Budget, mut call: F) -> Result<(Summary, usize), BoxError>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Result<(), BoxError>>,
+{
+    let warmup_until = Instant::now() + budget.time / 10;
+    let mut calls = 0;
+    while calls < WARMUP && (calls == 0 || Instant::now() < warmup_until) {
+        call(calls).await?;
+        calls += 1;
+    }
+    let started = Instant::now();
+    let mut samples = Vec::with_capacity(budget.iterations);
+    while samples.len() < budget.iterations
+        && (samples.len() < MIN_SAMPLES || started.elapsed() < budget.time)
+    {
+        let start = Instant::now();
+        call(calls).await?;
+        samples.push(start.elapsed());
+        calls += 1;
+    }
+    let taken = samples.len();
+    Ok((summarize(samples), taken))
+}
+
 fn summarize(mut samples: Vec<Duration>) -> Summary {
     samples.sort_unstable();
     let total: Duration = samples.iter().sum();

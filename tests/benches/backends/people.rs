@@ -25,6 +25,21 @@ const LAST: &str = "\
     Tanaka Wang Zhang Patel Sharma Okafor Mensah Silva Santos Hernández López Andersson \
     Ødegaard";
 
+// The search benchmark's larger pool: the names above plus names built
+// from common stems and endings, so that 3- and 5-letter pieces of names
+// match a realistic share of users rather than one name in sixty.
+const FIRST_STARTS: &str = "\
+    Al An Ar Be Ca Da El Em Fe Ga Ha Is Ja Jo Ka La Le Li Ma Mi Na Ni Ol Pa Ra Ro Sa Se Ta Vi";
+const FIRST_ENDS: &str =
+    "na ra lia ron vin mon ssa der nie tan rick lyn dra mir ko ela ias ny ette iel";
+const LAST_STEMS: &str = "\
+    Ander Berg Brook Carl Dal Eck Fair Gold Hall Hart Holm Kirk Lind Mar Nord Ols Pe Ro Sand \
+    Stein Strom West Wood Whit Ash Black Bren Cor Fitz Gal Har Iver Jans Kel Lan Mor Ness Quin \
+    Ried Tor";
+const LAST_ENDS: &str = "\
+    son sen berg mann ley ton field wood ford ström ez ini ova ski er well by dale hurst ridge \
+    ak ić es o ard";
+
 const DOMAINS: &[&str] = &[
     "example.com",
     "example.org",
@@ -43,8 +58,11 @@ const LOCALES: &[&str] = &[
 #[derive(Debug)]
 pub struct People {
     seed: u64,
-    first: Vec<&'static str>,
-    last: Vec<&'static str>,
+    first: Vec<String>,
+    last: Vec<String>,
+    /// Whether common names come up more often than rare ones (the large
+    /// pool), rather than every name equally often.
+    skewed: bool,
     /// The one imported Argon2id digest every user with a password shares,
     /// so that seeding does not spend its time hashing.
     digest: String,
@@ -62,18 +80,48 @@ impl People {
     pub fn new(seed: u64, digest: String) -> Self {
         People {
             seed,
-            first: FIRST.split_whitespace().collect(),
-            last: LAST.split_whitespace().collect(),
+            first: words(FIRST),
+            last: words(LAST),
+            skewed: false,
             digest,
         }
+    }
+
+    /// The search benchmark's people: about 660 first and 1,060 last names
+    /// (the real ones above first), drawn with a skew so that the first
+    /// names of each list are the common ones, as in real populations.
+    pub fn with_large_pool(seed: u64, digest: String) -> Self {
+        let mut first = words(FIRST);
+        first.extend(combine(FIRST_STARTS, FIRST_ENDS));
+        let mut last = words(LAST);
+        last.extend(combine(LAST_STEMS, LAST_ENDS));
+        People {
+            seed,
+            first,
+            last,
+            skewed: true,
+            digest,
+        }
+    }
+
+    fn name<'a>(&self, rng: &mut StdRng, list: &'a [String]) -> &'a str {
+        if !self.skewed {
+            return pick(rng, list);
+        }
+        // Squaring a uniform draw favours low indexes: the first tenth of
+        // the list gets about a third of the people.
+        let u: f64 = rng.r#gen();
+        let index = (u * u * list.len() as f64) as usize;
+        list.get(index.min(list.len().saturating_sub(1)))
+            .map_or("x", String::as_str)
     }
 
     /// The person at `index`: identifiers embed the index, so they are
     /// unique across the whole set.
     pub fn person(&self, index: u64, with_password: bool) -> Person {
         let mut rng = StdRng::seed_from_u64(self.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let first = pick(&mut rng, &self.first);
-        let last = pick(&mut rng, &self.last);
+        let first = self.name(&mut rng, &self.first);
+        let last = self.name(&mut rng, &self.last);
         let (f, l) = (ascii_fold(first), ascii_fold(last));
         let username = match rng.gen_range(0..3) {
             0 => format!("{f}_{l}_{index}"),
@@ -142,8 +190,21 @@ impl People {
     }
 }
 
-fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
-    list.choose(rng).copied().unwrap_or("x")
+fn pick<'a, S: AsRef<str>>(rng: &mut StdRng, list: &'a [S]) -> &'a str {
+    list.choose(rng).map_or("x", AsRef::as_ref)
+}
+
+fn words(list: &str) -> Vec<String> {
+    list.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Every start joined with every ending: `Ander` + `son` = `Anderson`.
+fn combine(starts: &str, ends: &str) -> Vec<String> {
+    let ends: Vec<&str> = ends.split_whitespace().collect();
+    starts
+        .split_whitespace()
+        .flat_map(|start| ends.iter().map(move |end| format!("{start}{end}")))
+        .collect()
 }
 
 /// Lower-case ASCII letters of a name, accents dropped, for identifiers.
@@ -159,6 +220,7 @@ fn ascii_fold(name: &str) -> String {
             'ú' | 'ü' => Some('u'),
             'ł' => Some('l'),
             'ñ' => Some('n'),
+            'ć' | 'č' => Some('c'),
             _ => None,
         })
         .collect()

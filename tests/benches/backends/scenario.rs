@@ -31,10 +31,10 @@ pub struct Run {
 }
 
 /// What seeding left behind for the operations to aim at.
-struct Seeded {
-    ids: Vec<UserId>,
-    email_keys: Vec<String>,
-    seed_time: Duration,
+pub struct Seeded {
+    pub ids: Vec<UserId>,
+    pub email_keys: Vec<String>,
+    pub seed_time: Duration,
 }
 
 /// `None` when the backend cannot be reached.
@@ -68,13 +68,17 @@ pub async fn run(
 
 /// The Argon2id digest (production parameters) every seeded user with a
 /// password gets, made once: hashing each would dominate the seeding time.
-fn shared_digest() -> Result<String, BoxError> {
+pub fn shared_digest() -> Result<String, BoxError> {
     let salt = SaltString::from_b64("dXNlcmdyYXBoYmVuY2g")?;
     let hash = argon2::Argon2::default().hash_password(b"correct horse battery staple", &salt)?;
     Ok(hash.to_string())
 }
 
-async fn seed_users(service: &Service, people: &People, users: u64) -> Result<Seeded, BoxError> {
+pub async fn seed_users(
+    service: &Service,
+    people: &People,
+    users: u64,
+) -> Result<Seeded, BoxError> {
     let caller = Caller::system();
     let roles = seed_roles(service).await?;
     let mut ids = Vec::with_capacity(usize::try_from(users)?);
@@ -96,6 +100,13 @@ async fn seed_users(service: &Service, people: &People, users: u64) -> Result<Se
             email_keys.extend(key);
         }
         next = end;
+        // Large sets seed for minutes: show that it moves.
+        if next % 100_000 == 0 && next < users {
+            eprintln!(
+                "  {next} users seeded in {:.0} s",
+                start.elapsed().as_secs_f64()
+            );
+        }
     }
     let seed_time = start.elapsed();
     assign_extra_roles(service, &ids, &roles).await?;

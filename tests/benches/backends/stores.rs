@@ -1,7 +1,9 @@
 //! Opening a fresh, empty store of each backend, and removing it afterwards.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tempfile::TempDir;
 use usergraph_core::Storage;
@@ -52,6 +54,8 @@ pub struct Store {
 
 enum Leftover {
     Directory(TempDir),
+    /// A store kept for later runs (`--keep DIR`): nothing to remove.
+    Kept,
     Schema {
         storage: PostgresStorage,
         schema: String,
@@ -103,6 +107,42 @@ impl Store {
         }
     }
 
+    /// The store named `name` under `dir`, created when missing and kept
+    /// afterwards, with the seed time of the run that filled it (`None`:
+    /// still to be seeded). Only the embedded backends keep their files.
+    pub fn open_kept(
+        backend: Backend,
+        dir: &Path,
+        name: &str,
+    ) -> Result<(Store, Option<Duration>), BoxError> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{name}.{backend}"));
+        let marker = SeedMarker::for_store(dir, name, backend);
+        let seeded = marker.read()?;
+        if seeded.is_none() && path.exists() {
+            // A run stopped while seeding: the store holds part of the set.
+            return Err(format!(
+                "{} exists but was never fully seeded; delete it and rerun",
+                path.display()
+            )
+            .into());
+        }
+        let storage: Arc<dyn Storage> = match backend {
+            Backend::Redb => Arc::new(usergraph_redb::RedbStorage::open(&path)?),
+            Backend::Sled => Arc::new(usergraph_sled::SledStorage::open(&path)?),
+            Backend::Postgres => {
+                return Err("--keep works with redb and sled only".into());
+            }
+        };
+        Ok((
+            Store {
+                storage,
+                leftover: Leftover::Kept,
+            },
+            seeded,
+        ))
+    }
+
     /// Brings the store to its steady state after a bulk load, as an operator
     /// would: PostgreSQL's planner statistics still describe the empty tables
     /// until autovacuum catches up, and stale ones make it pick sequential
@@ -120,6 +160,7 @@ impl Store {
         drop(storage);
         match leftover {
             Leftover::Directory(dir) => dir.close()?,
+            Leftover::Kept => {}
             Leftover::Schema { storage, schema } => {
                 // The name was built above from digits and underscores only.
                 let drop_schema = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
@@ -129,6 +170,33 @@ impl Store {
                 storage.pool().close().await;
             }
         }
+        Ok(())
+    }
+}
+
+/// The file that says a kept store was seeded completely, holding the seed
+/// time in seconds.
+pub struct SeedMarker(PathBuf);
+
+impl SeedMarker {
+    pub fn for_store(dir: &Path, name: &str, backend: Backend) -> SeedMarker {
+        SeedMarker(dir.join(format!("{name}.{backend}.seeded")))
+    }
+
+    fn read(&self) -> Result<Option<Duration>, BoxError> {
+        if !self.0.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&self.0)?;
+        let seconds: f64 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("{}: not a number of seconds", self.0.display()))?;
+        Ok(Some(Duration::try_from_secs_f64(seconds)?))
+    }
+
+    pub fn write(&self, seed_time: Duration) -> Result<(), BoxError> {
+        std::fs::write(&self.0, format!("{}\n", seed_time.as_secs_f64()))?;
         Ok(())
     }
 }
