@@ -176,6 +176,20 @@ pub trait WriteTxn {
 
     /// Every entry whose key starts with `prefix`, ascending.
     fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>>;
+
+    /// Applies `changes` (a new value, or `None` for a removal) to `tree`,
+    /// in the order given, which is ascending by key with each key once.
+    /// The default applies them one by one; an engine that pays for each
+    /// access to a tree (redb opens its table) can do it all in one access.
+    fn apply_sorted(&mut self, tree: Tree, changes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<()> {
+        for (key, change) in changes {
+            match change {
+                Some(value) => self.insert(tree, key, value)?,
+                None => self.remove(tree, key)?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An ordered key-value engine with serializable write transactions.

@@ -14,6 +14,7 @@
 //! apply its changes atomically; [`MemoryEngine`] does exactly that.
 
 mod codec;
+mod deferred;
 mod engine;
 mod index;
 #[cfg(test)]

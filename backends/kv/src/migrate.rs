@@ -9,7 +9,7 @@ use usergraph_core::{Result, User};
 
 use crate::codec::decode;
 use crate::engine::{KeyRange, KvEngine, Tree};
-use crate::index;
+use crate::{deferred, index};
 
 /// Users per write transaction: bounds the memory of one upgrade step.
 const BATCH: usize = 1_000;
@@ -37,9 +37,11 @@ pub(crate) fn build_search_indexes(engine: &dyn KvEngine) -> Result<()> {
         };
         after = Some(last.id.as_str().as_bytes().to_vec());
         engine.write(&mut |txn| {
-            batch
-                .iter()
-                .try_for_each(|user| index::update(txn, None, Some(user)))
+            deferred::sorted(txn, |txn| {
+                batch
+                    .iter()
+                    .try_for_each(|user| index::update(txn, None, Some(user)))
+            })
         })?;
         if batch.len() < BATCH {
             return Ok(());

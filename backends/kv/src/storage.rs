@@ -12,7 +12,7 @@ use usergraph_core::{
 };
 
 use crate::engine::{KvEngine, PathEngine, ReadTxn, Tree};
-use crate::{migrate, read, search, user_search, write};
+use crate::{deferred, migrate, read, search, user_search, write};
 
 const FORMAT_KEY: &[u8] = b"format";
 /// Format 2 added the search indexes (user text, n-grams, orders).
@@ -104,7 +104,11 @@ impl<E: PathEngine> KvStorage<E> {
 impl<E: KvEngine> Storage for KvStorage<E> {
     async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
         self.blocking(move |engine| {
-            engine.write(&mut |txn| ops.iter().try_for_each(|op| write::apply(txn, op)))
+            engine.write(&mut |txn| {
+                deferred::sorted(txn, |txn| {
+                    ops.iter().try_for_each(|op| write::apply(txn, op))
+                })
+            })
         })
         .await
     }

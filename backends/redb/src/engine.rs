@@ -165,6 +165,25 @@ impl WriteTxn for RedbWrite<'_> {
         Ok(())
     }
 
+    fn apply_sorted(&mut self, tree: Tree, changes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<()> {
+        // One table access for the whole run: opening a table per key costs
+        // a lookup in redb's table tree each time.
+        let mut table = self.txn.open_table(table(tree)).map_err(internal)?;
+        for (key, change) in changes {
+            match change {
+                Some(value) => {
+                    table
+                        .insert(key.as_slice(), value.as_slice())
+                        .map_err(internal)?;
+                }
+                None => {
+                    table.remove(key.as_slice()).map_err(internal)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
         let table = self.txn.open_table(table(tree)).map_err(internal)?;
         let range = KeyRange::prefix(prefix);
