@@ -3,7 +3,7 @@
 //! directory, and speaks GraphQL to it over HTTP.
 
 // Test helpers fail loudly: a panic here is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod counting;
 

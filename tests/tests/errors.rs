@@ -2,7 +2,7 @@
 //! `extensions.field` when one input field is at fault.
 
 // A panic is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::json;
 use usergraph_tests::TestServer;

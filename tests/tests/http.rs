@@ -1,7 +1,7 @@
 //! The HTTP surface: GraphiQL, request limits, batches, shutdown.
 
 // A panic is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,7 +1,7 @@
 //! Audit logs over HTTP: what each mutation appends, and the log filters.
 
 // A panic is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use usergraph_tests::{TestServer, USER_AGENT};

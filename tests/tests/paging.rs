@@ -3,7 +3,7 @@
 //! arguments are refused.
 
 // A panic is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use usergraph_tests::TestServer;

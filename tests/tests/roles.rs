@@ -2,7 +2,7 @@
 //! and `User.roles` loaded in one batch per page.
 
 // A panic is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
 use usergraph_tests::TestServer;

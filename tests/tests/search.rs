@@ -4,7 +4,7 @@
 //! by id, keyset paging under an order, and the limits on filters.
 
 // A panic is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 

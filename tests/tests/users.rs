@@ -1,7 +1,7 @@
 //! Users over HTTP: every user query and mutation of the API.
 
 // A panic is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::json;
 use usergraph_tests::TestServer;

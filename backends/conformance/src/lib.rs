@@ -20,7 +20,7 @@
 
 // This crate is a test suite: a panic is how a behaviour reports a failure,
 // and every unwrap below is on a result the behaviour expects to succeed.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixture;
 mod support;

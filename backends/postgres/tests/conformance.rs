@@ -1,6 +1,9 @@
 //! The backend conformance suite on PostgreSQL, each behaviour in a fresh
 //! schema of the database at `DATABASE_URL`.
 
+// A panic is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use std::sync::Arc;

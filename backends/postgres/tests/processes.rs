@@ -2,7 +2,7 @@
 //! pools) racing for one identifier, a connection lost mid-call, and a
 //! statement that runs past its timeout.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -4,7 +4,7 @@
 //! identity providers, and null sort keys walked both ways. Every answer
 //! must equal the reference evaluator's.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

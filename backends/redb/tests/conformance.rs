@@ -1,6 +1,9 @@
 //! The backend conformance suite, run against redb files in temporary
 //! directories (one fresh database per behaviour).
 
+// A panic is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use usergraph_conformance::{Fixture, conformance_suite};

@@ -74,7 +74,7 @@ pub(super) fn any_matches(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use std::collections::BTreeMap;
 
