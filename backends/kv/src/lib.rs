@@ -16,6 +16,8 @@
 mod codec;
 mod deferred;
 mod engine;
+#[cfg(feature = "engine-checks")]
+pub mod engine_checks;
 mod index;
 #[cfg(test)]
 mod index_tests;
