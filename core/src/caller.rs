@@ -102,20 +102,89 @@ impl Caller {
         }
     }
 
+    /// A request without credentials: no user, no permissions. Every
+    /// operation but signing in refuses it with `UNAUTHENTICATED`.
+    pub fn anonymous() -> Self {
+        Caller {
+            user_id: None,
+            token_id: None,
+            ip: None,
+            user_agent: None,
+            permissions: Permissions::Only(BTreeSet::new()),
+        }
+    }
+
+    /// Neither a user nor the process itself.
+    pub fn is_anonymous(&self) -> bool {
+        self.user_id.is_none() && self.permissions != Permissions::All
+    }
+
     pub fn with_client(mut self, ip: Option<String>, user_agent: Option<String>) -> Self {
         self.ip = ip;
         self.user_agent = user_agent;
         self
     }
 
-    /// Fails with `FORBIDDEN` unless the caller holds `permission`.
+    /// Fails unless the caller holds `permission`: `UNAUTHENTICATED` for an
+    /// anonymous caller (who may succeed by signing in), `FORBIDDEN` for an
+    /// authenticated one.
     pub fn require(&self, permission: Permission) -> crate::Result<()> {
         if self.permissions.allows(permission) {
             Ok(())
+        } else if self.is_anonymous() {
+            Err(crate::Error::Unauthenticated)
         } else {
             Err(crate::Error::Forbidden(format!(
                 "this operation requires the {permission} permission"
             )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(permissions: &[Permission]) -> Caller {
+        Caller {
+            user_id: Some(UserId::parse("someone").unwrap()),
+            permissions: Permissions::Only(permissions.iter().copied().collect()),
+            ..Caller::anonymous()
+        }
+    }
+
+    #[test]
+    fn permission_names_round_trip_and_unknown_ones_parse_to_nothing() {
+        for permission in Permission::ALL {
+            assert_eq!(Permission::parse(permission.as_str()), Some(permission));
+            assert_eq!(permission.to_string(), permission.as_str());
+        }
+        for unknown in ["", "users", "USERS:READ", "billing:refund"] {
+            assert_eq!(Permission::parse(unknown), None);
+        }
+    }
+
+    #[test]
+    fn only_a_caller_without_user_or_full_authority_is_anonymous() {
+        assert!(Caller::anonymous().is_anonymous());
+        assert!(!Caller::system().is_anonymous());
+        assert!(!user(&[]).is_anonymous());
+    }
+
+    #[test]
+    fn require_says_sign_in_to_strangers_and_no_to_users() {
+        let anonymous = Caller::anonymous();
+        assert_eq!(
+            anonymous.require(Permission::UsersRead).unwrap_err().code(),
+            "UNAUTHENTICATED"
+        );
+        let reader = user(&[Permission::UsersRead]);
+        assert!(reader.require(Permission::UsersRead).is_ok());
+        let err = reader.require(Permission::UsersWrite).unwrap_err();
+        assert_eq!(err.code(), "FORBIDDEN");
+        assert!(err.to_string().contains("users:write"));
+        for permission in Permission::ALL {
+            assert!(Caller::system().require(permission).is_ok());
         }
     }
 }

@@ -60,6 +60,13 @@ pub enum Error {
     Unauthenticated,
     #[error("{0}")]
     Forbidden(String),
+    /// A plugin's before-hook vetoed the change.
+    #[error("{message}")]
+    Rejected {
+        plugin: String,
+        field: Option<String>,
+        message: String,
+    },
     #[error("too many attempts, retry later")]
     RateLimited { retry_after: Option<Duration> },
     /// Something failed that the client cannot fix. The source is for logs.
@@ -79,6 +86,7 @@ impl Error {
             Error::Conflict { .. } | Error::StaleVersion => "CONFLICT",
             Error::Unauthenticated => "UNAUTHENTICATED",
             Error::Forbidden(_) => "FORBIDDEN",
+            Error::Rejected { .. } => "REJECTED",
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::Internal(_) => "INTERNAL",
         }
@@ -87,7 +95,9 @@ impl Error {
     /// The input field at fault, when the error is about one.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Error::Validation { field, .. } | Error::Conflict { field, .. } => field.as_deref(),
+            Error::Validation { field, .. }
+            | Error::Conflict { field, .. }
+            | Error::Rejected { field, .. } => field.as_deref(),
             Error::UsernameAlreadyInUse => Some("username"),
             Error::EmailAlreadyInUse => Some("primaryEmail"),
             Error::PhoneAlreadyInUse => Some("primaryPhone"),

@@ -82,6 +82,7 @@ macro_rules! id_type {
 id_type!(UserId, "id");
 id_type!(RoleId, "roleId");
 id_type!(LogId, "logId");
+id_type!(TokenId, "tokenId");
 
 #[cfg(test)]
 mod tests {

@@ -11,17 +11,22 @@ pub mod ids;
 pub mod model;
 pub mod page;
 pub mod password;
+pub mod plugin;
 pub mod query;
+pub mod secret;
 pub mod service;
 pub mod storage;
+pub mod throttle;
 pub mod time;
+pub mod transfer;
 pub mod validate;
 
 pub use caller::{Caller, Permission, Permissions};
 pub use error::{Entity, Error, Result};
-pub use ids::{LogId, RoleId, UserId};
+pub use ids::{LogId, RoleId, TokenId, UserId};
 pub use model::{
-    Address, Identity, LogEntry, LogResult, PasswordAlgorithm, PasswordDigest, Profile, Role, User,
+    AccessToken, Address, Identity, LogEntry, LogResult, PasswordAlgorithm, PasswordDigest,
+    Profile, Role, TokenDigest, TokenKind, User,
 };
 pub use service::{Service, ServiceSettings};
 pub use storage::{Storage, UniqueKey, WriteOp};

@@ -10,8 +10,8 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 
 use crate::error::Result;
-use crate::ids::{RoleId, UserId};
-use crate::model::{LogEntry, Role, User};
+use crate::ids::{RoleId, TokenId, UserId};
+use crate::model::{AccessToken, LogEntry, Role, TokenDigest, User};
 use crate::query::{LogSearch, Page, RoleSearch, UserSearch};
 
 /// One step of an atomic write. See [`Storage::commit`] for the errors each
@@ -27,8 +27,8 @@ pub enum WriteOp {
         user: Box<User>,
         expected_version: u64,
     },
-    /// Removes the user and its role assignments. `NOT_FOUND` if absent.
-    /// Its log entries stay.
+    /// Removes the user, its role assignments and its tokens. `NOT_FOUND`
+    /// if absent. Its log entries stay.
     DeleteUser { id: UserId },
     /// `CONFLICT` if the id exists or [`Role::name_key`] is taken.
     InsertRole(Box<Role>),
@@ -58,6 +58,22 @@ pub enum WriteOp {
     },
     /// Appends an immutable log entry.
     AppendLog(Box<LogEntry>),
+    /// `NOT_FOUND` (entity user) if the owner is absent; `CONFLICT` if the id
+    /// or the digest exists, or (field `name`) if [`AccessToken::name_key`]
+    /// is held by another token of the same owner.
+    InsertToken(Box<AccessToken>),
+    /// Replaces the stored token (core changes only name, last use and
+    /// revocation; owner, kind and digest stay). `NOT_FOUND` (entity token)
+    /// if absent, `StaleVersion` if the stored version is not
+    /// `expected_version`, `CONFLICT` (field `name`) as above. A token whose
+    /// `revoked_at` is set releases its name.
+    UpdateToken {
+        token: Box<AccessToken>,
+        expected_version: u64,
+    },
+    /// Removes a token (expired sessions are purged this way). `NOT_FOUND` if
+    /// absent.
+    DeleteToken { id: TokenId },
 }
 
 /// Where a user is looked up by one of its unique identifiers. The value is
@@ -97,4 +113,17 @@ pub trait Storage: Send + Sync + Debug + 'static {
     async fn role_ids_of_users(&self, user_ids: &[UserId]) -> Result<HashMap<UserId, Vec<RoleId>>>;
 
     async fn search_logs(&self, search: &LogSearch) -> Result<Page<LogEntry>>;
+
+    async fn token(&self, id: &TokenId) -> Result<Option<AccessToken>>;
+    async fn token_by_digest(&self, digest: &TokenDigest) -> Result<Option<AccessToken>>;
+    /// Every token of the user (both kinds, revoked ones too), ordered by
+    /// `created_at`, then id.
+    async fn tokens_of_user(&self, user_id: &UserId) -> Result<Vec<AccessToken>>;
+
+    /// Called once after a bulk load (an import). Backends whose query
+    /// planner needs fresh statistics refresh them here; the others have
+    /// nothing to do.
+    async fn optimize_after_bulk_load(&self) -> Result<()> {
+        Ok(())
+    }
 }

@@ -1,15 +1,20 @@
-//! The `usergraph` command line (binary only). Every flag has an
-//! environment fallback, so the server can be configured either way.
+//! The `usergraph` command line (binary only). The flags of `serve`
+//! override its configuration file and environment (see `config.rs`); the
+//! other commands' flags fall back to `USERGRAPH_*` variables.
+
+mod access;
+mod admin;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-use usergraph::ApiSettings;
-use usergraph_core::ServiceSettings;
-use usergraph_core::service::Argon2Params;
+use clap::{ArgAction, Args, Parser, Subcommand};
 
+pub use self::access::AccessArgs;
+pub use self::admin::{AdminArgs, AdminCommand, TokenArgs};
 use crate::backend::PgSettings;
+use crate::config::{self, Config, LogFormat};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,18 +35,25 @@ pub struct Cli {
 enum Command {
     /// Serve the GraphQL API (the default).
     Serve(ServeArgs),
+    /// Print the effective configuration (file, environment and flags
+    /// merged) as TOML, secrets redacted.
+    Config(ServeArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Apply pending database migrations (PostgreSQL; embedded stores need none).
     Migrate(MigrateArgs),
+    /// Administer the store directly, with the process's own authority.
+    Admin(AdminArgs),
 }
 
 /// What to do, once the command line is read.
 #[derive(Debug)]
 pub enum Action {
     Serve(ServeArgs),
+    PrintConfig(ServeArgs),
     PrintSchema,
     Migrate(MigrateArgs),
+    AdminToken(TokenArgs),
 }
 
 impl Cli {
@@ -49,62 +61,136 @@ impl Cli {
         match self.command {
             None => Action::Serve(self.serve),
             Some(Command::Serve(args)) => Action::Serve(args),
+            Some(Command::Config(args)) => Action::PrintConfig(args),
             Some(Command::Schema) => Action::PrintSchema,
             Some(Command::Migrate(args)) => Action::Migrate(args),
+            Some(Command::Admin(AdminArgs {
+                command: AdminCommand::Token(args),
+            })) => Action::AdminToken(args),
         }
     }
 }
 
-#[derive(Debug, Args)]
+/// Flags of `serve` (and of `config`, which shows what `serve` would use).
+/// Each overrides the configuration file and the `USERGRAPH_*` variables
+/// when given (see `config.rs`); defaults are listed by `usergraph config`.
+#[derive(Debug, Default, Args)]
 pub struct ServeArgs {
+    /// The configuration file (TOML). Default: `./usergraph.toml` when it
+    /// exists.
+    #[arg(long, env = "USERGRAPH_CONFIG")]
+    pub config: Option<PathBuf>,
+
     /// Address to listen on.
-    #[arg(long, env = "USERGRAPH_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
 
     /// Where the data lives; the scheme picks the backend
     /// (`redb://PATH`, `sled://DIR`, `postgres://USER@HOST/DB`).
-    #[arg(
-        long,
-        env = "USERGRAPH_DATABASE_URL",
-        default_value = "redb://./data/usergraph.redb"
-    )]
-    pub database_url: String,
+    #[arg(long)]
+    pub database_url: Option<String>,
 
     /// Argon2id memory cost of new password digests, in KiB (at least 19456).
-    #[arg(long, env = "USERGRAPH_ARGON2_MEMORY_KIB", default_value_t = Argon2Params::default().memory_kib)]
-    pub argon2_memory_kib: u32,
+    #[arg(long)]
+    pub argon2_memory_kib: Option<u32>,
 
     /// Argon2id iterations of new password digests (at least 2).
-    #[arg(long, env = "USERGRAPH_ARGON2_ITERATIONS", default_value_t = Argon2Params::default().iterations)]
-    pub argon2_iterations: u32,
+    #[arg(long)]
+    pub argon2_iterations: Option<u32>,
 
     /// Argon2id parallelism of new password digests (at least 1).
-    #[arg(long, env = "USERGRAPH_ARGON2_PARALLELISM", default_value_t = Argon2Params::default().parallelism)]
-    pub argon2_parallelism: u32,
+    #[arg(long)]
+    pub argon2_parallelism: Option<u32>,
 
     /// How many password hashes may run at once.
-    #[arg(long, env = "USERGRAPH_MAX_CONCURRENT_HASHES", default_value_t = ServiceSettings::default().max_concurrent_hashes)]
-    pub max_concurrent_hashes: usize,
+    #[arg(long)]
+    pub max_concurrent_hashes: Option<usize>,
 
     /// Largest accepted request body, in bytes.
-    #[arg(long, env = "USERGRAPH_MAX_BODY_BYTES", default_value_t = ApiSettings::default().max_body_bytes)]
-    pub max_body_bytes: usize,
+    #[arg(long)]
+    pub max_body_bytes: Option<usize>,
 
     /// Deepest accepted query nesting.
-    #[arg(long, env = "USERGRAPH_MAX_QUERY_DEPTH", default_value_t = ApiSettings::default().max_depth)]
-    pub max_query_depth: usize,
+    #[arg(long)]
+    pub max_query_depth: Option<usize>,
 
     /// Highest accepted query complexity (a connection multiplies the cost
     /// of its selection by its page size).
-    #[arg(long, env = "USERGRAPH_MAX_QUERY_COMPLEXITY", default_value_t = ApiSettings::default().max_complexity)]
-    pub max_query_complexity: usize,
+    #[arg(long)]
+    pub max_query_complexity: Option<usize>,
 
     /// Most operations in one batch request.
-    #[arg(long, env = "USERGRAPH_MAX_BATCH", default_value_t = ApiSettings::default().max_batch)]
-    pub max_batch: usize,
+    #[arg(long)]
+    pub max_batch: Option<usize>,
+
+    /// Most connections to PostgreSQL this process keeps open.
+    #[arg(long)]
+    pub pg_max_connections: Option<u32>,
+
+    /// Longest one SQL statement may run, in milliseconds (0: no limit).
+    #[arg(long)]
+    pub pg_statement_timeout_ms: Option<u64>,
+
+    /// Log lines as human-readable text or as JSON objects.
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// Whether `GET /metrics` is served.
+    #[arg(long, action = ArgAction::Set)]
+    pub metrics: Option<bool>,
+
+    /// How long shutdown waits for in-flight requests, in seconds.
+    #[arg(long)]
+    pub shutdown_timeout_secs: Option<u64>,
 
     #[command(flatten)]
-    pub pg: PgArgs,
+    pub access: AccessArgs,
+}
+
+impl ServeArgs {
+    /// The effective configuration: defaults, the file, the environment,
+    /// then these flags.
+    pub fn config(&self) -> Result<Config, String> {
+        let file = config::file(self.config.clone());
+        let mut config = config::extract(&config::layers(file.as_deref(), config::env()))?;
+        self.apply(&mut config);
+        Ok(config)
+    }
+
+    fn apply(&self, config: &mut Config) {
+        set(&mut config.listen, self.listen);
+        set(&mut config.database_url, self.database_url.clone());
+        set(&mut config.argon2_memory_kib, self.argon2_memory_kib);
+        set(&mut config.argon2_iterations, self.argon2_iterations);
+        set(&mut config.argon2_parallelism, self.argon2_parallelism);
+        set(
+            &mut config.max_concurrent_hashes,
+            self.max_concurrent_hashes,
+        );
+        set(&mut config.max_body_bytes, self.max_body_bytes);
+        set(&mut config.max_query_depth, self.max_query_depth);
+        set(&mut config.max_query_complexity, self.max_query_complexity);
+        set(&mut config.max_batch, self.max_batch);
+        set(&mut config.pg_max_connections, self.pg_max_connections);
+        set(
+            &mut config.pg_statement_timeout_ms,
+            self.pg_statement_timeout_ms,
+        );
+        set(&mut config.log_format, self.log_format);
+        set(&mut config.metrics, self.metrics);
+        set(
+            &mut config.shutdown_timeout_secs,
+            self.shutdown_timeout_secs,
+        );
+        self.access.apply(config);
+    }
+}
+
+/// Overrides `slot` with a flag that was given.
+fn set<T>(slot: &mut T, flag: Option<T>) {
+    if let Some(value) = flag {
+        *slot = value;
+    }
 }
 
 /// Flags of `usergraph migrate`.
@@ -147,28 +233,6 @@ impl PgArgs {
     }
 }
 
-impl ServeArgs {
-    pub fn service_settings(&self) -> ServiceSettings {
-        ServiceSettings {
-            argon2: Argon2Params {
-                memory_kib: self.argon2_memory_kib,
-                iterations: self.argon2_iterations,
-                parallelism: self.argon2_parallelism,
-            },
-            max_concurrent_hashes: self.max_concurrent_hashes,
-        }
-    }
-
-    pub fn api_settings(&self) -> ApiSettings {
-        ApiSettings {
-            max_body_bytes: self.max_body_bytes,
-            max_depth: self.max_query_depth,
-            max_complexity: self.max_query_complexity,
-            max_batch: self.max_batch,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,41 +241,71 @@ mod tests {
         Cli::try_parse_from(args).unwrap().action()
     }
 
-    #[test]
-    fn serve_is_the_default_command() {
-        let Action::Serve(args) = parse(&["usergraph", "--listen", "0.0.0.0:9000"]) else {
+    /// The flags of a `serve` command line over the default configuration.
+    fn served(args: &[&str]) -> Config {
+        let Action::Serve(args) = parse(args) else {
             panic!("expected serve");
         };
-        assert_eq!(args.listen, "0.0.0.0:9000".parse().unwrap());
-        assert_eq!(args.api_settings(), ApiSettings::default());
-        assert_eq!(args.service_settings(), ServiceSettings::default());
+        let mut config = Config::default();
+        args.apply(&mut config);
+        config
     }
 
     #[test]
-    fn serve_and_schema_subcommands() {
-        let Action::Serve(args) = parse(&["usergraph", "serve", "--max-batch", "3"]) else {
-            panic!("expected serve");
-        };
-        assert_eq!(args.api_settings().max_batch, 3);
+    fn serve_is_the_default_command() {
+        let config = served(&["usergraph", "--listen", "0.0.0.0:9000"]);
+        assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(
+            Config {
+                listen: Config::default().listen,
+                ..config
+            },
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn serve_config_and_schema_subcommands() {
+        let config = served(&["usergraph", "serve", "--max-batch", "3"]);
+        assert_eq!(config.api_settings().max_batch, 3);
         assert!(matches!(
             parse(&["usergraph", "schema"]),
             Action::PrintSchema
         ));
+        let Action::PrintConfig(args) = parse(&["usergraph", "config", "--config", "x.toml"])
+        else {
+            panic!("expected config");
+        };
+        assert_eq!(args.config, Some(PathBuf::from("x.toml")));
+    }
+
+    #[test]
+    fn operations_flags() {
+        let config = served(&[
+            "usergraph",
+            "--log-format",
+            "json",
+            "--metrics",
+            "false",
+            "--shutdown-timeout-secs",
+            "3",
+        ]);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(!config.metrics);
+        assert_eq!(config.shutdown_timeout(), Duration::from_secs(3));
     }
 
     #[test]
     fn postgres_flags_and_migrate() {
-        let Action::Serve(args) = parse(&[
+        let config = served(&[
             "usergraph",
             "--pg-max-connections",
             "3",
             "--pg-statement-timeout-ms",
             "250",
-        ]) else {
-            panic!("expected serve");
-        };
+        ]);
         assert_eq!(
-            args.pg.settings(),
+            config.pg_settings(),
             PgSettings {
                 max_connections: 3,
                 statement_timeout: Duration::from_millis(250),
@@ -227,6 +321,60 @@ mod tests {
         };
         assert_eq!(args.database_url, "postgres://db/usergraph");
         assert_eq!(args.pg.settings().max_connections, 10);
+    }
+
+    #[test]
+    fn access_flags() {
+        let config = served(&[
+            "usergraph",
+            "--session-lifetime-secs",
+            "600",
+            "--max-token-lifetime-days",
+            "90",
+            "--throttle-max-failures-per-account",
+            "3",
+            "--throttle-max-failures-per-address",
+            "30",
+            "--throttle-window-secs",
+            "60",
+            "--no-introspection",
+        ]);
+        let settings = config.service_settings();
+        assert_eq!(settings.session_lifetime, Duration::from_secs(600));
+        assert_eq!(
+            settings.max_token_lifetime,
+            Some(Duration::from_secs(90 * 86_400))
+        );
+        assert_eq!(settings.throttle.max_failures_per_account, 3);
+        assert_eq!(settings.throttle.max_failures_per_address, 30);
+        assert_eq!(settings.throttle.window, Duration::from_secs(60));
+        assert!(!config.api_settings().introspection);
+        let config = served(&["usergraph", "--introspection", "false"]);
+        assert!(!config.api_settings().introspection);
+    }
+
+    #[test]
+    fn admin_token_command() {
+        let Action::AdminToken(args) = parse(&[
+            "usergraph",
+            "admin",
+            "token",
+            "--username",
+            "root",
+            "--name",
+            "laptop",
+            "--expires-in-days",
+            "7",
+            "--database-url",
+            "sled://./x",
+        ]) else {
+            panic!("expected admin token");
+        };
+        assert_eq!(args.username, "root");
+        assert_eq!(args.name.as_deref(), Some("laptop"));
+        assert_eq!(args.expires_in_days, Some(7));
+        assert_eq!(args.database_url, "sled://./x");
+        assert!(Cli::try_parse_from(["usergraph", "admin", "token"]).is_err());
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //!   query depth or complexity) and was refused before any work was done;
 //! - `BAD_REQUEST`: the request is not valid GraphQL for this schema (syntax,
 //!   unknown fields, arguments of the wrong type, a malformed scalar).
+//!
+//! `RATE_LIMITED` errors add `extensions.retryAfter`, in whole seconds, when
+//! the service knows when the limit lifts.
 
 use async_graphql::{ErrorExtensionValues, ErrorExtensions, ServerError};
 use usergraph_core::Error;
@@ -16,25 +19,46 @@ pub const BAD_REQUEST: &str = "BAD_REQUEST";
 /// Turns a core error into a GraphQL error. `Internal` sources are logged
 /// here, once, and never shown.
 pub fn to_graphql(error: &Error) -> async_graphql::Error {
+    log_internal(error);
+    async_graphql::Error::new(error.to_string()).extend_with(|_, ext| extend(error, ext))
+}
+
+/// A core error raised before any GraphQL ran (authenticating the request),
+/// as a request-level error; `message` replaces the core message.
+pub fn request_error(error: &Error, message: impl Into<String>) -> ServerError {
+    log_internal(error);
+    let mut server = ServerError::new(message, None);
+    let mut extensions = ErrorExtensionValues::default();
+    extend(error, &mut extensions);
+    server.extensions = Some(extensions);
+    server
+}
+
+/// Whole seconds a client should wait, rounded up so that retrying on time
+/// never hits the limit again; `None` unless the error says.
+pub fn retry_after_secs(error: &Error) -> Option<u64> {
+    match error {
+        Error::RateLimited {
+            retry_after: Some(after),
+        } => Some(after.as_secs() + u64::from(after.subsec_nanos() > 0)),
+        _ => None,
+    }
+}
+
+fn log_internal(error: &Error) {
     if let Error::Internal(source) = error {
         tracing::error!(error = %source, details = ?source, "internal error");
     }
-    let field = error.field().map(str::to_owned);
-    let retry_after = match error {
-        Error::RateLimited {
-            retry_after: Some(after),
-        } => Some(after.as_secs()),
-        _ => None,
-    };
-    async_graphql::Error::new(error.to_string()).extend_with(|_, ext| {
-        ext.set("code", error.code());
-        if let Some(field) = &field {
-            ext.set("field", field.as_str());
-        }
-        if let Some(secs) = retry_after {
-            ext.set("retryAfter", secs);
-        }
-    })
+}
+
+fn extend(error: &Error, ext: &mut ErrorExtensionValues) {
+    ext.set("code", error.code());
+    if let Some(field) = error.field() {
+        ext.set("field", field);
+    }
+    if let Some(secs) = retry_after_secs(error) {
+        ext.set("retryAfter", secs);
+    }
 }
 
 /// `?`-friendly conversion of service results in resolvers.
@@ -94,6 +118,17 @@ mod tests {
         assert_eq!(error.message, "internal error");
         assert_eq!(extension(&error, "code"), Some(Value::from("INTERNAL")));
         assert_eq!(extension(&error, "field"), None);
+    }
+
+    #[test]
+    fn rate_limits_say_when_to_retry_rounded_up() {
+        let error = to_graphql(&Error::RateLimited {
+            retry_after: Some(std::time::Duration::from_millis(2500)),
+        });
+        assert_eq!(extension(&error, "code"), Some(Value::from("RATE_LIMITED")));
+        assert_eq!(extension(&error, "retryAfter"), Some(Value::from(3)));
+        let unknown = to_graphql(&Error::RateLimited { retry_after: None });
+        assert_eq!(extension(&unknown, "retryAfter"), None);
     }
 
     #[test]

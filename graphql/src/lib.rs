@@ -1,14 +1,24 @@
 //! usergraph's GraphQL API over a [`usergraph_core::Service`]: the schema,
 //! its limits and the axum router. It knows no storage engine; the
 //! `usergraph` binary (`main.rs`, `cli.rs`, `backend.rs`) picks one.
+//!
+//! To run usergraph inside your own program, start from
+//! [`Usergraph::builder`] (see [`embed`]).
 
+pub mod embed;
 pub mod errors;
+pub mod health;
+mod introspection;
 pub mod limits;
 pub mod loaders;
+pub mod metrics;
 mod nesting;
+mod observability;
 pub mod router;
 pub mod schema;
+pub mod timed_storage;
 
+pub use embed::{Usergraph, UsergraphBuilder};
 pub use limits::ApiSettings;
 pub use router::{router, serve};
 pub use schema::{UsergraphSchema, build_schema, sdl};

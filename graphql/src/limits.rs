@@ -34,6 +34,9 @@ pub struct ApiSettings {
     pub max_complexity: usize,
     /// Most operations in one batch request.
     pub max_batch: usize,
+    /// Whether the schema answers introspection (`__schema`, `__type`), to
+    /// anonymous callers too: it describes the API, not its data.
+    pub introspection: bool,
 }
 
 impl Default for ApiSettings {
@@ -43,6 +46,7 @@ impl Default for ApiSettings {
             max_depth: 16,
             max_complexity: 5000,
             max_batch: 10,
+            introspection: true,
         }
     }
 }

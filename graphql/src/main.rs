@@ -1,30 +1,77 @@
 //! The `usergraph` server: `usergraph [serve]` runs the GraphQL API,
+//! `usergraph config` prints its effective configuration,
 //! `usergraph schema` prints its SDL, `usergraph migrate` applies database
-//! migrations.
+//! migrations, `usergraph admin token` mints an access token.
 
+mod admin;
 mod backend;
 mod cli;
+mod config;
+mod logging;
+mod server;
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
-use usergraph_core::Service;
 
 use crate::cli::{Action, Cli, MigrateArgs, ServeArgs};
+use crate::config::LogFormat;
+
+/// How long exiting waits for blocking work still running.
+const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(1);
 
 fn main() -> ExitCode {
     match Cli::parse().action() {
         Action::PrintSchema => print_schema(),
-        Action::Serve(args) => run(serve(args)),
+        Action::Serve(args) => serve(&args),
+        Action::PrintConfig(args) => print_config(&args),
         Action::Migrate(args) => run(migrate(args)),
+        // Its stdout is the secret alone: logs go to stderr.
+        Action::AdminToken(args) => run_quietly(admin::mint_token(args)),
     }
 }
 
 /// Runs `job` on a fresh multi-threaded runtime, with logging on.
 fn run(job: impl Future<Output = Result<(), String>>) -> ExitCode {
-    init_logging();
+    logging::init(LogFormat::Text, false);
+    block_on(job)
+}
+
+/// [`run`], logging to stderr.
+fn run_quietly(job: impl Future<Output = Result<(), String>>) -> ExitCode {
+    logging::init(LogFormat::Text, true);
+    block_on(job)
+}
+
+/// `usergraph serve`, logging as configured.
+fn serve(args: &ServeArgs) -> ExitCode {
+    match args.config() {
+        Ok(config) => {
+            logging::init(config.log_format, false);
+            block_on(server::serve(config))
+        }
+        Err(message) => fail(message),
+    }
+}
+
+/// `usergraph config`: what `serve` would run with, secrets redacted.
+fn print_config(args: &ServeArgs) -> ExitCode {
+    let shown = args.config().and_then(|config| config.to_redacted_toml());
+    match shown {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(format!("cannot write the configuration: {e}")),
+            }
+        }
+        Err(message) => fail(message),
+    }
+}
+
+fn block_on(job: impl Future<Output = Result<(), String>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -32,7 +79,11 @@ fn run(job: impl Future<Output = Result<(), String>>) -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(job) {
+    let result = runtime.block_on(job);
+    // Blocking work left over from requests cut off at the shutdown
+    // deadline (a password hash) gets a moment, not a veto over exiting.
+    runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(message),
     }
@@ -55,69 +106,6 @@ fn print_schema() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("cannot write the schema: {e}")),
     }
-}
-
-fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Colour codes only for a person watching, not for log collectors.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .init();
-}
-
-async fn serve(args: ServeArgs) -> Result<(), String> {
-    let storage = backend::connect(&args.database_url, args.pg.settings())
-        .await
-        .map_err(|e| e.to_string())?;
-    let service = Service::new(storage, args.service_settings())
-        .map_err(|e| format!("invalid settings: {e}"))?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let address = listener.local_addr().unwrap_or(args.listen);
-    tracing::info!(
-        %address,
-        database = %backend::redacted(&args.database_url),
-        "usergraph listening; GraphiQL at http://{address}/graphql"
-    );
-    let app = usergraph::router(service, args.api_settings());
-    usergraph::serve(listener, app, shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
-    tracing::info!("usergraph stopped");
-    Ok(())
-}
-
-/// Ctrl-C or SIGTERM: stop accepting, finish what is in flight.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }
 
 fn fail(message: String) -> ExitCode {

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, BatchResponse, Request};
+use async_graphql::{BatchRequest, BatchResponse, Request, ServerError};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -17,9 +17,11 @@ use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
-use usergraph_core::{Caller, Service};
+use usergraph_core::{Caller, Error, Service};
 
-use crate::errors::{BAD_REQUEST, LIMIT_EXCEEDED, ensure_codes, server_error};
+use crate::errors::{
+    BAD_REQUEST, LIMIT_EXCEEDED, ensure_codes, request_error, retry_after_secs, server_error,
+};
 use crate::limits::ApiSettings;
 use crate::loaders::RolesLoader;
 use crate::schema::{UsergraphSchema, build_schema};
@@ -89,14 +91,21 @@ async fn graphiql(State(state): State<Arc<AppState>>) -> Html<String> {
 }
 
 async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
-    let caller = caller_of(&request);
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let caller = match authenticate(&state.service, request.headers(), ip).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
     let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             return payload_too_large(state.settings.max_body_bytes);
         }
         Err(rejection) => {
-            return request_error(
+            return transport_error(
                 StatusCode::BAD_REQUEST,
                 BAD_REQUEST,
                 format!("could not read the request body: {}", rejection.body_text()),
@@ -106,7 +115,7 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(error) => {
-            return request_error(
+            return transport_error(
                 StatusCode::BAD_REQUEST,
                 BAD_REQUEST,
                 format!(
@@ -118,7 +127,7 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
     if let BatchRequest::Batch(requests) = &batch
         && requests.len() > state.settings.max_batch
     {
-        return request_error(
+        return transport_error(
             StatusCode::BAD_REQUEST,
             LIMIT_EXCEEDED,
             format!(
@@ -133,13 +142,22 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
             .data(RolesLoader::new(state.service.clone(), caller.clone()))
             .data(caller.clone())
     };
-    let batch = match batch {
-        BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
+    let mut response = match batch {
+        BatchRequest::Single(request) => {
+            BatchResponse::Single(state.schema.execute(prepare(request)).await)
+        }
         BatchRequest::Batch(requests) => {
-            BatchRequest::Batch(requests.into_iter().map(prepare).collect())
+            // One after the other, as a mutation runs its fields: each
+            // operation sees what the ones before it did, and a batch of
+            // sign-ins meets the throttle one attempt at a time instead of
+            // all slipping past its check together.
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(state.schema.execute(prepare(request)).await);
+            }
+            BatchResponse::Batch(responses)
         }
     };
-    let mut response = state.schema.execute_batch(batch).await;
     match &mut response {
         BatchResponse::Single(one) => ensure_codes(&mut one.errors),
         BatchResponse::Batch(many) => many.iter_mut().for_each(|r| ensure_codes(&mut r.errors)),
@@ -147,14 +165,106 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
     Json(response).into_response()
 }
 
-/// Every request acts with all permissions until authentication exists;
-/// the client's address and user agent go into log entries.
-fn caller_of(request: &axum::extract::Request) -> Caller {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
-    Caller::system().with_client(ip, user_agent(request.headers()))
+/// The request's caller: the token's user when an `Authorization: Bearer`
+/// header is sent, anonymous without one. A malformed header or a token the
+/// service refuses stops the request here, before its body is read: a
+/// client that sent credentials wants to know they failed rather than get
+/// anonymous answers.
+async fn authenticate(
+    service: &Service,
+    headers: &HeaderMap,
+    ip: Option<String>,
+) -> Result<Caller, Response> {
+    let user_agent = user_agent(headers);
+    match bearer(headers) {
+        Credentials::None => Ok(Caller::anonymous().with_client(ip, user_agent)),
+        Credentials::Malformed(message) => Err(unauthenticated(
+            "Bearer",
+            request_error(&Error::Unauthenticated, message),
+        )),
+        Credentials::Bearer(secret) => {
+            match service
+                .authenticate(secret, ip.clone(), user_agent.clone())
+                .await
+            {
+                Ok(caller) => Ok(caller.with_client(ip, user_agent)),
+                Err(error) => Err(refused(&error)),
+            }
+        }
+    }
+}
+
+enum Credentials<'a> {
+    None,
+    Bearer(&'a str),
+    Malformed(&'static str),
+}
+
+fn bearer(headers: &HeaderMap) -> Credentials<'_> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Credentials::None;
+    };
+    if values.next().is_some() {
+        return Credentials::Malformed("send a single Authorization header");
+    }
+    let parsed = value.to_str().ok().and_then(|value| {
+        let (scheme, secret) = value.trim().split_once(' ')?;
+        let secret = secret.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)
+    });
+    match parsed {
+        Some(secret) => Credentials::Bearer(secret),
+        None => Credentials::Malformed("the Authorization header must be `Bearer <token>`"),
+    }
+}
+
+/// How a token the service refused is answered: 429 when the client's
+/// address is over the failure limit, 500 when the service failed, 401
+/// otherwise. The message does not say why a token was refused (unknown,
+/// expired, revoked, owner suspended): the audit log does.
+fn refused(error: &Error) -> Response {
+    match error {
+        Error::RateLimited { .. } => {
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(errors_body(request_error(error, error.to_string()))),
+            )
+                .into_response();
+            if let Some(secs) = retry_after_secs(error)
+                && let Ok(value) = header::HeaderValue::from_str(&secs.to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+        Error::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(errors_body(request_error(error, error.to_string()))),
+        )
+            .into_response(),
+        _ => unauthenticated(
+            r#"Bearer error="invalid_token""#,
+            request_error(
+                &Error::Unauthenticated,
+                "the token is invalid, expired or revoked",
+            ),
+        ),
+    }
+}
+
+fn unauthenticated(challenge: &'static str, error: ServerError) -> Response {
+    let mut response = (StatusCode::UNAUTHORIZED, Json(errors_body(error))).into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static(challenge),
+    );
+    response
+}
+
+fn errors_body(error: ServerError) -> serde_json::Value {
+    crate::observability::count_transport_error(&error);
+    serde_json::json!({ "errors": [error] })
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<String> {
@@ -176,14 +286,13 @@ async fn explain_payload_too_large(response: Response, max_body_bytes: usize) ->
 }
 
 fn payload_too_large(max_body_bytes: usize) -> Response {
-    request_error(
+    transport_error(
         StatusCode::PAYLOAD_TOO_LARGE,
         LIMIT_EXCEEDED,
         format!("the request body exceeds the limit of {max_body_bytes} bytes"),
     )
 }
 
-fn request_error(status: StatusCode, code: &str, message: String) -> Response {
-    let body = serde_json::json!({ "errors": [server_error(code, message)] });
-    (status, Json(body)).into_response()
+fn transport_error(status: StatusCode, code: &str, message: String) -> Response {
+    (status, Json(errors_body(server_error(code, message)))).into_response()
 }

@@ -1,11 +1,15 @@
 //! Two `usergraph` server processes on one PostgreSQL database: the database,
-//! not either process, decides who wins a race for an email address.
+//! not either process, decides who wins a race for an email address. The
+//! first process bootstraps the empty database and prints the admin token
+//! the racers use on both.
 #![cfg(feature = "postgres")]
 // A panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::BufRead;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -69,6 +73,8 @@ impl Drop for ScratchDatabase {
 struct Server {
     child: Child,
     url: String,
+    /// The first access token the server printed on stdout, if any.
+    printed_token: mpsc::Receiver<String>,
 }
 
 impl Server {
@@ -79,20 +85,40 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_usergraph"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_usergraph"))
             .arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .env("USERGRAPH_DATABASE_URL", database_url)
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
+        // Read stdout to its end, so that the server never blocks on a full
+        // pipe, and pass on the first token seen.
+        let stdout = child.stdout.take().unwrap();
+        let (tx, printed_token) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if let Some(token) = line.split_whitespace().find(|w| w.starts_with("ugp_")) {
+                    let _ = tx.send(token.to_owned());
+                }
+            }
+        });
         Server {
             child,
             url: format!("http://127.0.0.1:{port}/graphql"),
+            printed_token,
         }
+    }
+
+    /// The token printed on the first start (a blocking wait).
+    fn bootstrap_token(&self) -> String {
+        self.printed_token
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the first start prints an admin token")
     }
 
     async fn wait_ready(&mut self, client: &reqwest::Client) {
@@ -123,7 +149,12 @@ impl Drop for Server {
     }
 }
 
-async fn create_user(client: reqwest::Client, url: String, username: String) -> Value {
+async fn create_user(
+    client: reqwest::Client,
+    url: String,
+    token: String,
+    username: String,
+) -> Value {
     let query = "mutation($input: CreateUserInput!) { createUser(input: $input) { id } }";
     let body = json!({
         "query": query,
@@ -131,6 +162,7 @@ async fn create_user(client: reqwest::Client, url: String, username: String) -> 
     });
     client
         .post(url)
+        .bearer_auth(token)
         .json(&body)
         .send()
         .await
@@ -145,10 +177,18 @@ async fn postgres_two_processes_one_email_one_winner() {
     let database = ScratchDatabase::create().await;
     let database_url = url_for(&database.name);
     let client = reqwest::Client::new();
-    let mut servers = [Server::spawn(&database_url), Server::spawn(&database_url)];
-    for server in &mut servers {
-        server.wait_ready(&client).await;
-    }
+    // One after the other: the first bootstraps the empty database.
+    let mut first = Server::spawn(&database_url);
+    first.wait_ready(&client).await;
+    let token = first.bootstrap_token();
+    let mut second = Server::spawn(&database_url);
+    second.wait_ready(&client).await;
+    // The second start found the admin in place and printed nothing.
+    assert!(
+        second.printed_token.try_recv().is_err(),
+        "a second start must not mint another admin token"
+    );
+    let servers = [first, second];
 
     let mut racers = Vec::new();
     for i in 0..RACERS_PER_PROCESS {
@@ -156,6 +196,7 @@ async fn postgres_two_processes_one_email_one_winner() {
             racers.push(tokio::spawn(create_user(
                 client.clone(),
                 server.url.clone(),
+                token.clone(),
                 format!("racer_{s}_{i}"),
             )));
         }
@@ -180,6 +221,7 @@ async fn postgres_two_processes_one_email_one_winner() {
     for server in &servers {
         let response: Value = client
             .post(&server.url)
+            .bearer_auth(&token)
             .json(&json!({ "query": "{ users(search: \"race@example.com\") { totalCount } }" }))
             .send()
             .await
@@ -189,5 +231,31 @@ async fn postgres_two_processes_one_email_one_winner() {
             .unwrap();
         assert_eq!(response["data"]["users"]["totalCount"], 1, "{response}");
     }
+
+    // `usergraph admin token` mints another admin token next to running
+    // servers, and prints it alone.
+    let minted = Command::new(env!("CARGO_BIN_EXE_usergraph"))
+        .args(["admin", "token", "--username", "admin", "--name", "ops"])
+        .env("USERGRAPH_DATABASE_URL", &database_url)
+        .output()
+        .unwrap();
+    assert!(minted.status.success(), "{minted:?}");
+    let stdout = String::from_utf8(minted.stdout).unwrap();
+    let secret = stdout.trim_end();
+    assert!(
+        secret.starts_with("ugp_") && !secret.contains('\n'),
+        "{stdout:?}"
+    );
+    let response: Value = client
+        .post(&servers[1].url)
+        .bearer_auth(secret)
+        .json(&json!({ "query": "{ me { username } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(response["data"]["me"]["username"], "admin", "{response}");
     drop(servers);
 }

@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use usergraph_core::query::{LogSearch, Page, RoleSearch, UserSearch};
-use usergraph_core::{LogEntry, Result, Role, RoleId, Storage, UniqueKey, User, UserId, WriteOp};
+use usergraph_core::{
+    AccessToken, LogEntry, Result, Role, RoleId, Storage, TokenDigest, TokenId, UniqueKey, User,
+    UserId, WriteOp,
+};
 
 /// Delegates everything to the wrapped storage and counts
 /// `role_ids_of_users` calls (what `User.roles` costs) and searches that
@@ -85,5 +88,17 @@ impl Storage for CountingStorage {
     async fn search_logs(&self, search: &LogSearch) -> Result<Page<LogEntry>> {
         self.note_search(search.count_total);
         self.inner.search_logs(search).await
+    }
+    async fn token(&self, id: &TokenId) -> Result<Option<AccessToken>> {
+        self.inner.token(id).await
+    }
+    async fn token_by_digest(&self, digest: &TokenDigest) -> Result<Option<AccessToken>> {
+        self.inner.token_by_digest(digest).await
+    }
+    async fn tokens_of_user(&self, user_id: &UserId) -> Result<Vec<AccessToken>> {
+        self.inner.tokens_of_user(user_id).await
+    }
+    async fn optimize_after_bulk_load(&self) -> Result<()> {
+        self.inner.optimize_after_bulk_load().await
     }
 }

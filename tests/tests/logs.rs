@@ -37,7 +37,7 @@ async fn every_user_mutation_is_logged_with_the_caller() {
     let data = server
         .data(
             "query($id: ID!) { user(id: $id) { logs(first: 50) { totalCount nodes {
-                key result userId ip userAgent payload createdAt } } } }",
+                key result userId actorId tokenId ip userAgent payload createdAt } } } }",
             json!({ "id": id }),
         )
         .await;
@@ -61,6 +61,9 @@ async fn every_user_mutation_is_logged_with_the_caller() {
     for node in nodes {
         assert_eq!(node["result"], "SUCCESS");
         assert_eq!(node["userId"], json!(id));
+        // The harness calls as the bootstrap admin, with its token.
+        assert_eq!(node["actorId"], server.admin_id());
+        assert!(node["tokenId"].is_string(), "{node}");
         assert_eq!(node["ip"], "127.0.0.1");
         assert_eq!(node["userAgent"], USER_AGENT);
     }
@@ -132,7 +135,10 @@ async fn logs_filter_by_key_result_and_time() {
         .data(verify, json!({ "id": id, "pw": "wrong password" }))
         .await;
     let middle = server
-        .data("{ logs(first: 1) { nodes { createdAt } } }", json!({}))
+        .data(
+            "query($id: ID!) { logs(filter: { userId: $id }, first: 1) { nodes { createdAt } } }",
+            json!({ "id": id }),
+        )
         .await["logs"]["nodes"][0]["createdAt"]
         .clone();
     server
@@ -141,8 +147,12 @@ async fn logs_filter_by_key_result_and_time() {
 
     let query =
         "query($filter: LogFilter) { logs(filter: $filter) { totalCount nodes { key result } } }";
+    // Each filter is AND-ed with this user: the bootstrap wrote entries too.
     let errors = server
-        .data(query, json!({ "filter": { "result": "ERROR" } }))
+        .data(
+            query,
+            json!({ "filter": { "result": "ERROR", "userId": id } }),
+        )
         .await;
     assert_eq!(
         errors["logs"]["nodes"],
@@ -160,7 +170,7 @@ async fn logs_filter_by_key_result_and_time() {
     let since = server
         .data(
             query,
-            json!({ "filter": { "createdAt": { "gte": middle } } }),
+            json!({ "filter": { "createdAt": { "gte": middle }, "userId": id } }),
         )
         .await;
     assert_eq!(
@@ -173,7 +183,7 @@ async fn logs_filter_by_key_result_and_time() {
     let until = server
         .data(
             query,
-            json!({ "filter": { "createdAt": { "lt": middle } } }),
+            json!({ "filter": { "createdAt": { "lt": middle }, "userId": id } }),
         )
         .await;
     assert_eq!(

@@ -36,6 +36,7 @@ pub mod properties;
 pub mod roles;
 pub mod search;
 pub mod storage_contract;
+pub mod tokens;
 pub mod uniqueness;
 pub mod users;
 pub mod validation;
@@ -158,6 +159,19 @@ macro_rules! conformance_suite {
                 logs_match_reference_evaluator,
                 roles_match_reference_evaluator,
                 aborted_commits_never_leak_writes,
+            }
+            tokens {
+                insert_and_read_back,
+                ids_and_digests_are_unique,
+                live_personal_names_are_unique_per_owner,
+                concurrent_creates_of_one_name_have_one_winner,
+                updates_check_versions_and_existence,
+                delete_token_removes_every_lookup,
+                tokens_of_missing_users_are_not_found,
+                delete_user_removes_its_tokens,
+                failed_commits_write_no_token,
+                service_tokens_work_until_revoked_or_owner_deleted,
+                sessions_end_at_sign_out,
             }
         }
     };

@@ -39,16 +39,27 @@ pub enum Tree {
     /// field tag + folded value + terminator + user id -> nothing: exact and
     /// prefix lookups of id, username, email, phone and name.
     UserText,
-    /// field tag + trigram length + trigram of the folded value + user id ->
-    /// nothing: the postings that narrow `contains`.
+    /// field tag + trigram length + trigram of the folded value + 0 +
+    /// created-at + user id -> nothing: the postings that narrow `contains`,
+    /// in the default order within each trigram.
     UserGrams,
     /// order tag + section (value, then null) + value + user id -> nothing:
     /// keyset walks of every order but created-at.
     UsersByOrder,
+    /// token id -> token record.
+    Tokens,
+    /// token digest (32 bytes) -> token id: the lookup of a presented secret.
+    TokenDigests,
+    /// user id, 0, token name key -> token id: only personal tokens not
+    /// revoked hold their name.
+    TokenNames,
+    /// user id, 0, created-at + token id -> nothing: a user's tokens in
+    /// listing order.
+    TokensByUser,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 14] = [
+    pub const ALL: [Tree; 18] = [
         Tree::Meta,
         Tree::Users,
         Tree::UserKeys,
@@ -63,6 +74,10 @@ impl Tree {
         Tree::UserText,
         Tree::UserGrams,
         Tree::UsersByOrder,
+        Tree::Tokens,
+        Tree::TokenDigests,
+        Tree::TokenNames,
+        Tree::TokensByUser,
     ];
 
     /// The stable on-disk name of the table.
@@ -82,6 +97,10 @@ impl Tree {
             Tree::UserText => "user_text",
             Tree::UserGrams => "user_grams",
             Tree::UsersByOrder => "users_by_order",
+            Tree::Tokens => "tokens",
+            Tree::TokenDigests => "token_digests",
+            Tree::TokenNames => "token_names",
+            Tree::TokensByUser => "tokens_by_user",
         }
     }
 }

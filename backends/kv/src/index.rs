@@ -1,10 +1,17 @@
 //! The search indexes of a user: which keys of [`Tree::UserText`],
 //! [`Tree::UserGrams`] and [`Tree::UsersByOrder`] a user owns.
 //!
-//! Every key ends with `0, user id` (ids never contain a 0 byte), so the id
-//! is whatever follows the last 0 byte. Texts are escaped (a 0 byte becomes
-//! `0, 0xFF`) and terminated by `0, 0`, which keeps byte order equal to the
-//! order of the raw texts and lets a prefix of a text be a prefix of its key.
+//! Text and order keys end with `0, user id` (ids never contain a 0 byte),
+//! so the id is whatever follows the last 0 byte. Texts are escaped (a 0
+//! byte becomes `0, 0xFF`) and terminated by `0, 0`, which keeps byte order
+//! equal to the order of the raw texts and lets a prefix of a text be a
+//! prefix of its key.
+//!
+//! An n-gram posting is its gram's prefix followed by the user's
+//! `created-at + id` (the key of [`Tree::UsersByCreated`]), so each gram's
+//! postings are in the default order: a search streams them newest first
+//! and stops after a page, and new users append at the end of each gram's
+//! range instead of scattering writes over the whole tree.
 
 use std::collections::BTreeSet;
 
@@ -68,7 +75,8 @@ pub(crate) fn text_prefix(tag: u8, folded: &str, whole: bool) -> Vec<u8> {
     key
 }
 
-/// The postings prefix of one n-gram of `field`.
+/// The postings prefix of one n-gram of `field`; a posting is this prefix
+/// followed by [`keys::timed`] of the user.
 pub(crate) fn gram_prefix(tag: u8, gram: &str) -> Vec<u8> {
     let mut key = vec![tag, u8::try_from(gram.len()).unwrap_or(u8::MAX)];
     key.extend_from_slice(gram.as_bytes());
@@ -85,7 +93,8 @@ pub(crate) fn grams(folded: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The user id at the end of an index key.
+/// The user id at the end of a text or order key (not of an n-gram
+/// posting, whose time may hold 0 bytes: see [`keys::timed_id`]).
 pub(crate) fn id_of(key: &[u8]) -> Option<&str> {
     let start = key.iter().rposition(|&b| b == SEPARATOR)? + 1;
     std::str::from_utf8(&key[start..]).ok()
@@ -159,7 +168,9 @@ pub(crate) fn entries(user: &User) -> BTreeSet<(Tree, Vec<u8>)> {
         let folded = fold(value);
         out.insert((Tree::UserText, with_id(text_prefix(tag, &folded, true))));
         for gram in grams(&folded) {
-            out.insert((Tree::UserGrams, with_id(gram_prefix(tag, &gram))));
+            let mut key = gram_prefix(tag, &gram);
+            key.extend_from_slice(&keys::timed(user.created_at, id));
+            out.insert((Tree::UserGrams, key));
         }
     }
     for field in ORDERED {

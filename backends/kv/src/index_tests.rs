@@ -220,6 +220,15 @@ async fn indexed_filters_read_only_their_matches() {
     let name = text(StringField::Name, StringOp::Contains("chloé ok".into()));
     assert!(fx.reads_for(&search(name, newest)).await <= USERS / 30 + 1);
 
+    // A fifth of the users are Smiths: the newest first page streams the
+    // n-gram postings and stops once it is full.
+    let smith = text(StringField::Name, StringOp::Contains("SMITH".into()));
+    assert!(fx.reads_for(&search(smith.clone(), newest)).await <= 20);
+    let mut deep = search(smith, newest);
+    deep.after = Some(eval::sort_key(&fx.users[2_500], &deep.order));
+    deep.backward = true;
+    assert!(fx.reads_for(&deep).await <= 20);
+
     let prefix = text(StringField::Username, StringOp::StartsWith("user99".into()));
     assert!(fx.reads_for(&search(prefix, newest)).await <= 120);
 
@@ -228,9 +237,18 @@ async fn indexed_filters_read_only_their_matches() {
         all: None,
         none: None,
     });
+    assert!(fx.reads_for(&search(rare.clone(), newest)).await <= USERS / 500);
     let mut counted = search(rare, newest);
     counted.count_total = true;
     assert!(fx.reads_for(&counted).await <= USERS / 500);
+
+    // Too many holders to load them all: the order walk loads only them.
+    let common = UserFilter::Roles(RoleMembership {
+        any: Some(vec![RoleId::parse("common").unwrap()]),
+        all: None,
+        none: None,
+    });
+    assert!(fx.reads_for(&search(common, newest)).await <= 20);
 
     let either = UserFilter::Or(vec![
         text(
@@ -345,11 +363,129 @@ async fn a_store_without_search_indexes_is_upgraded_on_open() {
     let reopened = KvStorage::new(fx.engine.clone()).unwrap();
     assert_eq!(index_entries(&fx.engine), built);
     let format = fx.engine.read().unwrap().get(Tree::Meta, b"format");
-    assert_eq!(format.unwrap(), Some(vec![2]));
+    assert_eq!(format.unwrap(), Some(vec![3]));
 
     let filter = text(StringField::Name, StringOp::Contains("dmitri iv".into()));
     let page = search(filter, by(UserOrderField::Username, Direction::Asc));
     let found = reopened.search_users(&page).await.unwrap();
     assert!(!found.items.is_empty());
     assert_eq!(found, fx.expected(&page));
+}
+
+fn keys_of(engine: &Counting, tree: Tree) -> Vec<Vec<u8>> {
+    let txn = engine.read().unwrap();
+    txn.scan(tree, KeyRange::all(), false)
+        .unwrap()
+        .map(|entry| entry.unwrap().0)
+        .collect()
+}
+
+/// Rewrites the n-gram postings as format 2 keyed them: `gram prefix, id`,
+/// without the created-at.
+fn downgrade_grams(engine: &Counting) {
+    engine
+        .write(&mut |txn| {
+            for (key, _) in txn.scan_prefix(Tree::UserGrams, b"")? {
+                txn.remove(Tree::UserGrams, &key)?;
+                let gram_end = key.iter().position(|&b| b == 0).unwrap() + 1;
+                let id = &key[gram_end + crate::keys::TIME_LEN..];
+                txn.insert(Tree::UserGrams, &[&key[..gram_end], id].concat(), &[])?;
+            }
+            txn.insert(Tree::Meta, b"format", &[2])
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_store_with_untimed_gram_postings_is_upgraded_on_open() {
+    let fx = Fixture::new(2_500).await;
+    let grams = keys_of(&fx.engine, Tree::UserGrams);
+    let texts = keys_of(&fx.engine, Tree::UserText);
+    downgrade_grams(&fx.engine);
+    assert_ne!(keys_of(&fx.engine, Tree::UserGrams), grams);
+
+    let reopened = KvStorage::new(fx.engine.clone()).unwrap();
+    assert_eq!(keys_of(&fx.engine, Tree::UserGrams), grams);
+    assert_eq!(keys_of(&fx.engine, Tree::UserText), texts);
+    let format = fx.engine.read().unwrap().get(Tree::Meta, b"format");
+    assert_eq!(format.unwrap(), Some(vec![3]));
+
+    let filter = text(StringField::Name, StringOp::Contains("chloé ok".into()));
+    let page = search(filter, UserOrder::DEFAULT);
+    let found = reopened.search_users(&page).await.unwrap();
+    assert_eq!(found.items.len(), 20);
+    assert_eq!(found, fx.expected(&page));
+}
+
+/// Streams of n-gram postings (and created-at ranges), with cursors in both
+/// directions, answer exactly like the evaluator; sets this large take the
+/// streaming path rather than the small-candidate one.
+#[tokio::test]
+async fn streamed_searches_agree_with_the_evaluator_from_any_cursor() {
+    use usergraph_core::filter::{TimeField, TimeOp};
+
+    let fx = Fixture::new(USERS).await;
+    let middle = Utc.timestamp_opt(1_700_000_000 + 40 * 60, 0).unwrap();
+    let filters = [
+        text(StringField::Name, StringOp::Contains("ali".into())),
+        text(StringField::Name, StringOp::Contains("SMITH".into())),
+        text(
+            StringField::PrimaryEmail,
+            StringOp::Contains("rson1".into()),
+        ),
+        text(StringField::Username, StringOp::Contains("er12".into())),
+        UserFilter::String {
+            field: StringField::Name,
+            op: StringOp::Contains("Chlo".into()),
+            case_sensitive: true,
+        },
+        UserFilter::And(vec![
+            text(StringField::Name, StringOp::Contains("eve".into())),
+            text(StringField::PrimaryEmail, StringOp::Contains("on1".into())),
+        ]),
+        UserFilter::Or(vec![
+            text(StringField::Name, StringOp::Contains("okafor".into())),
+            text(StringField::Name, StringOp::Contains("garcía".into())),
+        ]),
+        UserFilter::And(vec![
+            text(StringField::Name, StringOp::Contains("bob".into())),
+            UserFilter::Time {
+                field: TimeField::CreatedAt,
+                op: TimeOp::Gt(middle),
+            },
+            UserFilter::Not(Box::new(UserFilter::Roles(RoleMembership {
+                any: Some(vec![RoleId::parse("rare").unwrap()]),
+                all: None,
+                none: None,
+            }))),
+        ]),
+        UserFilter::Time {
+            field: TimeField::CreatedAt,
+            op: TimeOp::Lte(middle),
+        },
+    ];
+    for filter in filters {
+        for direction in [Direction::Desc, Direction::Asc] {
+            let order = by(UserOrderField::CreatedAt, direction);
+            let mut page = search(filter.clone(), order);
+            let all = UserSearch {
+                limit: USERS,
+                ..page.clone()
+            };
+            let walked = fx.expected(&all).items;
+            assert!(walked.len() > 20, "{filter:?} matches too few to page");
+            let reads = fx.reads_for(&page).await;
+            assert!(reads <= 200, "{filter:?}: {reads} users read");
+            page.count_total = true;
+            fx.reads_for(&page).await;
+            page.count_total = false;
+            for at in [0, 19, walked.len() / 2, walked.len() - 2, walked.len() - 1] {
+                page.after = Some(eval::sort_key(&walked[at], &page.order));
+                for backward in [false, true] {
+                    page.backward = backward;
+                    fx.reads_for(&page).await;
+                }
+            }
+        }
+    }
 }

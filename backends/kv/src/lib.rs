@@ -27,8 +27,11 @@ mod migrate;
 mod overlay;
 mod plan;
 mod read;
+mod roles_first;
 mod search;
 mod storage;
+mod stream;
+mod tokens;
 mod user_search;
 mod write;
 

@@ -1,7 +1,10 @@
-//! Upgrading a store written before the search indexes existed: every
-//! user's index entries are built in batches, each batch one write
-//! transaction. Entries are sets, so a batch repeated after a crash does no
-//! harm; the format is stamped only once every batch is in.
+//! Upgrading a store written by an earlier format: the index trees it lacks
+//! (format 1: every search index) or keyed differently (format 2: n-gram
+//! postings without their created-at) are rebuilt from the user records, in
+//! batches, each batch one write transaction. Entries are sets and a
+//! rebuild first clears what it rebuilds, so an upgrade repeated after a
+//! crash does no harm; the caller stamps the format only once every batch
+//! is in.
 
 use std::ops::Bound;
 
@@ -11,10 +14,18 @@ use crate::codec::decode;
 use crate::engine::{KeyRange, KvEngine, Tree};
 use crate::{deferred, index};
 
-/// Users per write transaction: bounds the memory of one upgrade step.
+/// Users (or removed keys) per write transaction: bounds the memory of one
+/// upgrade step.
 const BATCH: usize = 1_000;
 
-pub(crate) fn build_search_indexes(engine: &dyn KvEngine) -> Result<()> {
+/// The index trees of search, rebuilt from scratch when a store lacks them.
+pub(crate) const SEARCH_TREES: [Tree; 3] = [Tree::UserText, Tree::UserGrams, Tree::UsersByOrder];
+
+/// Empties `trees` and fills them with every user's entries.
+pub(crate) fn rebuild(engine: &dyn KvEngine, trees: &[Tree]) -> Result<()> {
+    for tree in trees {
+        clear(engine, *tree)?;
+    }
     let mut after: Option<Vec<u8>> = None;
     loop {
         // Each batch reads from a read transaction of its own that ends
@@ -38,13 +49,35 @@ pub(crate) fn build_search_indexes(engine: &dyn KvEngine) -> Result<()> {
         after = Some(last.id.as_str().as_bytes().to_vec());
         engine.write(&mut |txn| {
             deferred::sorted(txn, |txn| {
-                batch
-                    .iter()
-                    .try_for_each(|user| index::update(txn, None, Some(user)))
+                for user in &batch {
+                    for (tree, key) in index::entries(user) {
+                        if trees.contains(&tree) {
+                            txn.insert(tree, &key, &[])?;
+                        }
+                    }
+                }
+                Ok(())
             })
         })?;
         if batch.len() < BATCH {
             return Ok(());
         }
+    }
+}
+
+/// Removes every key of `tree`, a batch per write transaction.
+fn clear(engine: &dyn KvEngine, tree: Tree) -> Result<()> {
+    loop {
+        let keys: Vec<Vec<u8>> = {
+            let txn = engine.read()?;
+            txn.scan(tree, KeyRange::all(), false)?
+                .take(BATCH)
+                .map(|entry| entry.map(|(key, _)| key))
+                .collect::<Result<_>>()?
+        };
+        if keys.is_empty() {
+            return Ok(());
+        }
+        engine.write(&mut |txn| keys.iter().try_for_each(|key| txn.remove(tree, key)))?;
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! A candidate set is a superset of the matches: the indexes fold case and
 //! truncate times, so they may keep a few users too many, and
-//! `eval::matches` decides each one. A set bigger than [`CAP`] is not worth
-//! loading user by user; the search then walks its order instead.
+//! `eval::matches` decides each one. A set bigger than its cap (at most
+//! [`CAP`]) is not worth loading user by user; the search then walks an
+//! order or streams postings instead.
 
 use std::collections::BTreeSet;
 use std::ops::Bound;
@@ -28,43 +29,228 @@ const SMALL_ENOUGH: usize = 32;
 
 pub(crate) type Ids = BTreeSet<String>;
 
-/// At most [`CAP`] ids that include every user matching `filter`, or `None`
-/// when no index narrows the filter that far.
-pub(crate) fn candidates(txn: &dyn ReadTxn, filter: &UserFilter) -> Result<Option<Ids>> {
-    match filter {
-        UserFilter::And(parts) => {
-            let mut found: Option<Ids> = None;
-            for part in parts {
-                if let Some(ids) = candidates(txn, part)? {
-                    found = Some(intersect(found, ids));
-                    if found.as_ref().is_some_and(|f| f.len() <= SMALL_ENOUGH) {
-                        break;
+/// At most `cap` ids that include every user matching `filter`, or `None`
+/// when no index narrows the filter that far. Role holders narrow only when
+/// a role has at most `role_cap` of them: a search that walks an order
+/// checks roles before loading a user anyway, which is cheaper than reading
+/// thousands of holders first.
+pub(crate) fn candidates(
+    txn: &dyn ReadTxn,
+    filter: &UserFilter,
+    cap: usize,
+    role_cap: usize,
+) -> Result<Option<Ids>> {
+    Planner {
+        txn,
+        cap,
+        role_cap: role_cap.min(cap),
+    }
+    .candidates(filter)
+}
+
+struct Planner<'a> {
+    txn: &'a dyn ReadTxn,
+    /// The most ids a set may hold.
+    cap: usize,
+    /// The most holders read of one role.
+    role_cap: usize,
+}
+
+/// Where the user id sits in the keys of a postings scan.
+#[derive(Clone, Copy)]
+enum IdAt {
+    /// After the last 0 byte (text, order and role keys).
+    End,
+    /// After `prefix + created-at` (n-gram postings, the created index).
+    Timed { prefix: usize },
+}
+
+impl Planner<'_> {
+    fn candidates(&self, filter: &UserFilter) -> Result<Option<Ids>> {
+        match filter {
+            UserFilter::And(parts) => {
+                let mut found: Option<Ids> = None;
+                for part in parts {
+                    if let Some(ids) = self.candidates(part)? {
+                        found = Some(intersect(found, ids));
+                        if found.as_ref().is_some_and(|f| f.len() <= SMALL_ENOUGH) {
+                            break;
+                        }
                     }
                 }
+                Ok(found)
             }
-            Ok(found)
+            UserFilter::Or(parts) => {
+                let mut union = Ids::new();
+                for part in parts {
+                    let Some(ids) = self.candidates(part)? else {
+                        return Ok(None);
+                    };
+                    union.extend(ids);
+                    if union.len() > self.cap {
+                        return Ok(None);
+                    }
+                }
+                Ok(Some(union))
+            }
+            UserFilter::String { field, op, .. } => self.string(*field, op),
+            UserFilter::Roles(membership) => self.roles(membership),
+            UserFilter::Time { field, op } => self.time(*field, op),
+            UserFilter::All
+            | UserFilter::Not(_)
+            | UserFilter::IsSuspended(_)
+            | UserFilter::HasPassword(_)
+            | UserFilter::CustomData { .. } => Ok(None),
         }
-        UserFilter::Or(parts) => {
-            let mut union = Ids::new();
-            for part in parts {
-                let Some(ids) = candidates(txn, part)? else {
-                    return Ok(None);
-                };
-                union.extend(ids);
-                if union.len() > CAP {
-                    return Ok(None);
+    }
+
+    /// The ids in `range` of `tree`, or `None` if there are more than the cap.
+    fn postings(&self, tree: Tree, range: KeyRange, at: IdAt) -> Result<Option<Ids>> {
+        self.postings_within(tree, range, at, self.cap)
+    }
+
+    fn postings_within(
+        &self,
+        tree: Tree,
+        range: KeyRange,
+        at: IdAt,
+        cap: usize,
+    ) -> Result<Option<Ids>> {
+        let mut ids = Ids::new();
+        if range.is_empty() {
+            return Ok(Some(ids));
+        }
+        for entry in self.txn.scan(tree, range, false)? {
+            let (key, _) = entry?;
+            if ids.len() >= cap {
+                return Ok(None);
+            }
+            let id = match at {
+                IdAt::End => index::id_of(&key),
+                IdAt::Timed { prefix } => key.get(prefix..).and_then(keys::timed_id),
+            }
+            .ok_or_else(|| Error::internal("malformed index key"))?;
+            ids.insert(id.to_owned());
+        }
+        Ok(Some(ids))
+    }
+
+    fn string(&self, field: StringField, op: &StringOp) -> Result<Option<Ids>> {
+        let Some(tag) = index::field_tag(field) else {
+            return Ok(None);
+        };
+        let text = |value: &str, whole: bool| {
+            let prefix = index::text_prefix(tag, &index::fold(value), whole);
+            self.postings(Tree::UserText, KeyRange::prefix(&prefix), IdAt::End)
+        };
+        match op {
+            StringOp::Eq(value) => text(value, true),
+            StringOp::In(values) => {
+                let mut union = Ids::new();
+                for value in values {
+                    let Some(ids) = text(value, true)? else {
+                        return Ok(None);
+                    };
+                    union.extend(ids);
+                    if union.len() > self.cap {
+                        return Ok(None);
+                    }
+                }
+                Ok(Some(union))
+            }
+            StringOp::StartsWith(prefix) => text(prefix, false),
+            StringOp::Contains(part) => self.contains(tag, part),
+            StringOp::Ne(_)
+            | StringOp::EndsWith(_)
+            | StringOp::Like(_)
+            | StringOp::Regex(_)
+            | StringOp::SimilarTo(_)
+            | StringOp::IsNull(_) => Ok(None),
+        }
+    }
+
+    /// Users holding every n-gram of `part`; n-grams too common to read are
+    /// skipped, since the rest still narrow and eval decides.
+    fn contains(&self, tag: u8, part: &str) -> Result<Option<Ids>> {
+        let mut found: Option<Ids> = None;
+        for gram in index::grams(&index::fold(part)) {
+            let prefix = index::gram_prefix(tag, &gram);
+            let at = IdAt::Timed {
+                prefix: prefix.len(),
+            };
+            if let Some(ids) = self.postings(Tree::UserGrams, KeyRange::prefix(&prefix), at)? {
+                found = Some(intersect(found, ids));
+                if found.as_ref().is_some_and(|f| f.len() <= SMALL_ENOUGH) {
+                    break;
                 }
             }
-            Ok(Some(union))
         }
-        UserFilter::String { field, op, .. } => string(txn, *field, op),
-        UserFilter::Roles(membership) => roles(txn, membership),
-        UserFilter::Time { field, op } => time(txn, *field, op),
-        UserFilter::All
-        | UserFilter::Not(_)
-        | UserFilter::IsSuspended(_)
-        | UserFilter::HasPassword(_)
-        | UserFilter::CustomData { .. } => Ok(None),
+        Ok(found)
+    }
+
+    fn role_users(&self, role_id: &str) -> Result<Option<Ids>> {
+        let range = KeyRange::prefix(&keys::owner_prefix(role_id));
+        self.postings_within(Tree::RoleUsers, range, IdAt::End, self.role_cap)
+    }
+
+    fn roles(&self, membership: &RoleMembership) -> Result<Option<Ids>> {
+        let mut found: Option<Ids> = None;
+        if let Some(any) = &membership.any {
+            let mut union = Some(Ids::new());
+            for role_id in any {
+                union = match (union, self.role_users(role_id.as_str())?) {
+                    (Some(mut union), Some(ids)) if union.len() + ids.len() <= self.cap => {
+                        union.extend(ids);
+                        Some(union)
+                    }
+                    _ => None,
+                };
+                if union.is_none() {
+                    break;
+                }
+            }
+            if let Some(union) = union {
+                found = Some(union);
+            }
+        }
+        for role_id in membership.all.iter().flatten() {
+            if let Some(ids) = self.role_users(role_id.as_str())? {
+                found = Some(intersect(found, ids));
+            }
+        }
+        Ok(found)
+    }
+
+    /// A time comparison as a range of its index. Bounds are inclusive of the
+    /// compared microsecond whatever the operator: index keys truncate times,
+    /// and truncation keeps order but not strictness.
+    fn time(&self, field: TimeField, op: &TimeOp) -> Result<Option<Ids>> {
+        let (tree, prefix) = match field {
+            TimeField::CreatedAt => (Tree::UsersByCreated, Vec::new()),
+            TimeField::UpdatedAt => (Tree::UsersByOrder, order_present(UserOrderField::UpdatedAt)),
+            TimeField::LastSignInAt => (
+                Tree::UsersByOrder,
+                order_present(UserOrderField::LastSignInAt),
+            ),
+        };
+        let at = |t: &Timestamp| [prefix.as_slice(), &keys::time(*t)].concat();
+        let whole = KeyRange::prefix(&prefix);
+        let range = match op {
+            TimeOp::Gt(t) | TimeOp::Gte(t) => KeyRange {
+                start: Bound::Included(at(t)),
+                end: whole.end,
+            },
+            TimeOp::Lt(t) | TimeOp::Lte(t) => KeyRange {
+                start: whole.start,
+                end: prefix_end(&at(t)),
+            },
+            TimeOp::IsNull(_) => return Ok(None),
+        };
+        let at = match tree {
+            Tree::UsersByCreated => IdAt::Timed { prefix: 0 },
+            _ => IdAt::End,
+        };
+        self.postings(tree, range, at)
     }
 }
 
@@ -73,141 +259,6 @@ fn intersect(found: Option<Ids>, ids: Ids) -> Ids {
         None => ids,
         Some(found) => found.intersection(&ids).cloned().collect(),
     }
-}
-
-/// The ids in `range` of `tree`, or `None` if there are more than [`CAP`].
-fn postings(txn: &dyn ReadTxn, tree: Tree, range: KeyRange) -> Result<Option<Ids>> {
-    let id_of = match tree {
-        Tree::UsersByCreated => keys::timed_id,
-        _ => index::id_of,
-    };
-    let mut ids = Ids::new();
-    if range.is_empty() {
-        return Ok(Some(ids));
-    }
-    for entry in txn.scan(tree, range, false)? {
-        let (key, _) = entry?;
-        if ids.len() >= CAP {
-            return Ok(None);
-        }
-        let id = id_of(&key).ok_or_else(|| Error::internal("malformed index key"))?;
-        ids.insert(id.to_owned());
-    }
-    Ok(Some(ids))
-}
-
-fn string(txn: &dyn ReadTxn, field: StringField, op: &StringOp) -> Result<Option<Ids>> {
-    let Some(tag) = index::field_tag(field) else {
-        return Ok(None);
-    };
-    let text = |value: &str, whole: bool| {
-        let prefix = index::text_prefix(tag, &index::fold(value), whole);
-        postings(txn, Tree::UserText, KeyRange::prefix(&prefix))
-    };
-    match op {
-        StringOp::Eq(value) => text(value, true),
-        StringOp::In(values) => {
-            let mut union = Ids::new();
-            for value in values {
-                let Some(ids) = text(value, true)? else {
-                    return Ok(None);
-                };
-                union.extend(ids);
-                if union.len() > CAP {
-                    return Ok(None);
-                }
-            }
-            Ok(Some(union))
-        }
-        StringOp::StartsWith(prefix) => text(prefix, false),
-        StringOp::Contains(part) => contains(txn, tag, part),
-        StringOp::Ne(_)
-        | StringOp::EndsWith(_)
-        | StringOp::Like(_)
-        | StringOp::Regex(_)
-        | StringOp::SimilarTo(_)
-        | StringOp::IsNull(_) => Ok(None),
-    }
-}
-
-/// Users holding every n-gram of `part`; n-grams too common to read are
-/// skipped, since the rest still narrow and eval decides.
-fn contains(txn: &dyn ReadTxn, tag: u8, part: &str) -> Result<Option<Ids>> {
-    let mut found: Option<Ids> = None;
-    for gram in index::grams(&index::fold(part)) {
-        let range = KeyRange::prefix(&index::gram_prefix(tag, &gram));
-        if let Some(ids) = postings(txn, Tree::UserGrams, range)? {
-            found = Some(intersect(found, ids));
-            if found.as_ref().is_some_and(|f| f.len() <= SMALL_ENOUGH) {
-                break;
-            }
-        }
-    }
-    Ok(found)
-}
-
-fn role_users(txn: &dyn ReadTxn, role_id: &str) -> Result<Option<Ids>> {
-    postings(
-        txn,
-        Tree::RoleUsers,
-        KeyRange::prefix(&keys::owner_prefix(role_id)),
-    )
-}
-
-fn roles(txn: &dyn ReadTxn, membership: &RoleMembership) -> Result<Option<Ids>> {
-    let mut found: Option<Ids> = None;
-    if let Some(any) = &membership.any {
-        let mut union = Some(Ids::new());
-        for role_id in any {
-            union = match (union, role_users(txn, role_id.as_str())?) {
-                (Some(mut union), Some(ids)) if union.len() + ids.len() <= CAP => {
-                    union.extend(ids);
-                    Some(union)
-                }
-                _ => None,
-            };
-            if union.is_none() {
-                break;
-            }
-        }
-        if let Some(union) = union {
-            found = Some(union);
-        }
-    }
-    for role_id in membership.all.iter().flatten() {
-        if let Some(ids) = role_users(txn, role_id.as_str())? {
-            found = Some(intersect(found, ids));
-        }
-    }
-    Ok(found)
-}
-
-/// A time comparison as a range of its index. Bounds are inclusive of the
-/// compared microsecond whatever the operator: index keys truncate times,
-/// and truncation keeps order but not strictness.
-fn time(txn: &dyn ReadTxn, field: TimeField, op: &TimeOp) -> Result<Option<Ids>> {
-    let (tree, prefix) = match field {
-        TimeField::CreatedAt => (Tree::UsersByCreated, Vec::new()),
-        TimeField::UpdatedAt => (Tree::UsersByOrder, order_present(UserOrderField::UpdatedAt)),
-        TimeField::LastSignInAt => (
-            Tree::UsersByOrder,
-            order_present(UserOrderField::LastSignInAt),
-        ),
-    };
-    let at = |t: &Timestamp| [prefix.as_slice(), &keys::time(*t)].concat();
-    let whole = KeyRange::prefix(&prefix);
-    let range = match op {
-        TimeOp::Gt(t) | TimeOp::Gte(t) => KeyRange {
-            start: Bound::Included(at(t)),
-            end: whole.end,
-        },
-        TimeOp::Lt(t) | TimeOp::Lte(t) => KeyRange {
-            start: whole.start,
-            end: prefix_end(&at(t)),
-        },
-        TimeOp::IsNull(_) => return Ok(None),
-    };
-    postings(txn, tree, range)
 }
 
 fn order_present(field: UserOrderField) -> Vec<u8> {

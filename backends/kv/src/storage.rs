@@ -8,17 +8,21 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use usergraph_core::query::{LogSearch, Page, RoleSearch, UserSearch};
 use usergraph_core::{
-    Error, LogEntry, Result, Role, RoleId, Storage, UniqueKey, User, UserId, WriteOp,
+    AccessToken, Error, LogEntry, Result, Role, RoleId, Storage, TokenDigest, TokenId, UniqueKey,
+    User, UserId, WriteOp,
 };
 
 use crate::engine::{KvEngine, PathEngine, ReadTxn, Tree};
-use crate::{deferred, migrate, read, search, user_search, write};
+use crate::{deferred, migrate, read, search, tokens, user_search, write};
 
 const FORMAT_KEY: &[u8] = b"format";
-/// Format 2 added the search indexes (user text, n-grams, orders).
-const FORMAT: &[u8] = &[2];
-/// Stores of this format are upgraded on open by building what they lack.
-const FORMAT_WITHOUT_SEARCH_INDEXES: &[u8] = &[1];
+/// Format 2 added the search indexes (user text, n-grams, orders); format 3
+/// keys the n-gram postings by created-at.
+const FORMAT: &[u8] = &[3];
+/// Stores of these formats are upgraded on open by rebuilding the index
+/// trees they lack or key differently.
+const UPGRADES: [(&[u8], &[Tree]); 2] =
+    [(&[1], &migrate::SEARCH_TREES), (&[2], &[Tree::UserGrams])];
 
 /// usergraph's storage over the engine `E`.
 #[derive(Debug)]
@@ -39,23 +43,25 @@ impl<E: KvEngine> KvStorage<E> {
     /// upgrading a store of the previous format, and refusing a store
     /// written in a format this version cannot read.
     pub fn new(engine: E) -> Result<Self> {
-        let mut upgrade = false;
+        let mut upgrade: Option<&[Tree]> = None;
         engine.write(&mut |txn| {
-            upgrade = false;
+            upgrade = None;
             match txn.get(Tree::Meta, FORMAT_KEY)? {
                 None => txn.insert(Tree::Meta, FORMAT_KEY, FORMAT),
                 Some(format) if format == FORMAT => Ok(()),
-                Some(format) if format == FORMAT_WITHOUT_SEARCH_INDEXES => {
-                    upgrade = true;
-                    Ok(())
-                }
-                Some(format) => Err(Error::internal(format!(
-                    "the store has format {format:?}, this version reads {FORMAT:?}"
-                ))),
+                Some(format) => match UPGRADES.iter().find(|(from, _)| *from == format) {
+                    Some((_, trees)) => {
+                        upgrade = Some(trees);
+                        Ok(())
+                    }
+                    None => Err(Error::internal(format!(
+                        "the store has format {format:?}, this version reads {FORMAT:?}"
+                    ))),
+                },
             }
         })?;
-        if upgrade {
-            migrate::build_search_indexes(&engine)?;
+        if let Some(trees) = upgrade {
+            migrate::rebuild(&engine, trees)?;
             engine.write(&mut |txn| txn.insert(Tree::Meta, FORMAT_KEY, FORMAT))?;
         }
         Ok(KvStorage {
@@ -168,6 +174,24 @@ impl<E: KvEngine> Storage for KvStorage<E> {
     async fn search_logs(&self, search: &LogSearch) -> Result<Page<LogEntry>> {
         let search = search.clone();
         self.reading(move |txn| search::logs(txn, &search)).await
+    }
+
+    async fn token(&self, id: &TokenId) -> Result<Option<AccessToken>> {
+        let id = id.clone();
+        self.reading(move |txn| tokens::token(txn, id.as_str()))
+            .await
+    }
+
+    async fn token_by_digest(&self, digest: &TokenDigest) -> Result<Option<AccessToken>> {
+        let digest = *digest;
+        self.reading(move |txn| tokens::by_digest(txn, &digest))
+            .await
+    }
+
+    async fn tokens_of_user(&self, user_id: &UserId) -> Result<Vec<AccessToken>> {
+        let user_id = user_id.clone();
+        self.reading(move |txn| tokens::of_user(txn, user_id.as_str()))
+            .await
     }
 }
 

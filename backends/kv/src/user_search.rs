@@ -1,14 +1,22 @@
 //! User searches. Each returns exactly what `eval::search_users` returns over
 //! the same data; the indexes only decide how much is read:
 //!
-//! 1. If the planner finds at most [`plan::CAP`] candidates, only those are
-//!    loaded, verified with `eval::matches` and sorted.
-//! 2. Otherwise an order of one term walks its index from the cursor and
+//! 1. In the default order (created-at), a filter that ordered postings
+//!    narrow (see [`stream`]) streams them from the cursor and stops after
+//!    one page, unless the planner finds at most [`FEW`] candidates.
+//! 2. If the planner finds at most [`plan::CAP`] candidates: an order of one
+//!    term walks its index, loading only candidates, while that stays
+//!    cheaper than loading them all; otherwise (or to count them) every
+//!    candidate is loaded, verified with `eval::matches` and sorted.
+//! 3. Otherwise an order of one term walks its index from the cursor and
 //!    stops after one page, so a deep page costs what the first costs.
-//! 3. Otherwise (several order terms) every user is read, keeping only the
+//! 4. Otherwise (several order terms) every user is read, keeping only the
 //!    best page in memory.
 //!
-//! A count without candidates reads every user once.
+//! Every user is loaded and verified with `eval::matches`, so the indexes
+//! may keep too many users (they fold case, truncate times) but never too
+//! few. A count reads what the page needs plus every candidate: the
+//! candidate set, the whole stream, or else every user once.
 
 use std::cmp::Ordering;
 use std::ops::Bound;
@@ -20,31 +28,120 @@ use usergraph_core::{Error, Result, RoleId, User};
 use crate::codec::decode;
 use crate::engine::{KeyRange, ReadTxn, Tree};
 use crate::plan::{self, Ids};
-use crate::{index, keys, read};
+use crate::stream::{self, Source};
+use crate::{index, keys, read, roles_first};
+
+/// Candidates this few are loaded outright: cheaper than any walk.
+pub(crate) const FEW: usize = 256;
+
+/// Index keys a walk may read per candidate before loading the candidates
+/// outright is the cheaper way: a key read costs a fraction of a user load.
+const KEYS_PER_CANDIDATE: usize = 16;
 
 pub(crate) fn users(txn: &dyn ReadTxn, search: &UserSearch) -> Result<Page<User>> {
-    if let Some(ids) = plan::candidates(txn, &search.filter)? {
-        return among(txn, search, &ids);
+    if let Some(source) = created_walk(search).and_then(|_| stream::source(&search.filter)) {
+        if let Some(ids) = plan::candidates(txn, &search.filter, FEW, FEW)? {
+            return among(txn, search, &ids);
+        }
+        if let Some(page) = streamed(txn, search, &source)? {
+            return Ok(page);
+        }
     }
-    match walk_plan(search) {
-        Some(walk) => walk_index(txn, search, &walk),
-        None => sorted(txn, search),
+    let walk = walk_plan(search);
+    // A walk checks roles before loading users; a count or a sort loads
+    // every candidate, so there many holders are still worth reading.
+    let role_cap = if walk.is_some() && !search.count_total {
+        FEW
+    } else {
+        plan::CAP
+    };
+    match (
+        plan::candidates(txn, &search.filter, plan::CAP, role_cap)?,
+        walk,
+    ) {
+        (Some(ids), Some(walk)) if ids.len() > FEW && !search.count_total => {
+            let budget = ids.len().saturating_mul(KEYS_PER_CANDIDATE);
+            match walk_index(txn, search, &walk, Some((&ids, budget)))? {
+                Some(page) => Ok(page),
+                None => among(txn, search, &ids),
+            }
+        }
+        (Some(ids), _) => among(txn, search, &ids),
+        (None, Some(walk)) => walk_index(txn, search, &walk, None)?
+            .ok_or_else(|| Error::internal("an unbounded walk gave up")),
+        (None, None) => sorted(txn, search),
     }
+}
+
+/// The walking direction of a search in created-at order (`true`: newest
+/// first), or `None` for any other order.
+fn created_walk(search: &UserSearch) -> Option<bool> {
+    match search.order.as_slice() {
+        [term] if term.field == UserOrderField::CreatedAt => {
+            Some((term.direction == Direction::Desc) != search.backward)
+        }
+        _ => None,
+    }
+}
+
+/// The page read from the stream of `source`, from the cursor on; `None`
+/// if the cursor is not a created-at position.
+fn streamed(txn: &dyn ReadTxn, search: &UserSearch, source: &Source) -> Result<Option<Page<User>>> {
+    let Some(reverse) = created_walk(search) else {
+        return Ok(None);
+    };
+    let after = match &search.after {
+        None => None,
+        Some(UserSortKey { values, id }) => match values.as_slice() {
+            [SortValue::Time(Some(at))] => Some(keys::timed(*at, id.as_str())),
+            _ => return Ok(None),
+        },
+    };
+    let mut items = Vec::new();
+    if search.limit > 0 {
+        for key in stream::keys_after(txn, source, reverse, after.as_deref())? {
+            if let Some(user) = matching(txn, search, timed_id(&key?)?)? {
+                items.push(user);
+                if items.len() >= search.limit {
+                    break;
+                }
+            }
+        }
+    }
+    let total = if search.count_total {
+        let mut total = 0u64;
+        for key in stream::keys_after(txn, source, false, None)? {
+            if matching(txn, search, timed_id(&key?)?)?.is_some() {
+                total += 1;
+            }
+        }
+        Some(total)
+    } else {
+        None
+    };
+    Ok(Some(Page { items, total }))
+}
+
+fn timed_id(key: &[u8]) -> Result<&str> {
+    keys::timed_id(key).ok_or_else(|| Error::internal("malformed index key"))
 }
 
 /// Loads the user if it exists and matches, with its roles when the filter
-/// needs them.
+/// needs them; those come first, and may spare loading the user.
 fn matching(txn: &dyn ReadTxn, search: &UserSearch, id: &str) -> Result<Option<User>> {
+    let roles = roles_for(txn, id, eval::uses_roles(&search.filter))?;
+    if !roles_first::may_match(&search.filter, &roles) {
+        return Ok(None);
+    }
     let Some(user) = read::user(txn, id)? else {
         return Ok(None);
     };
-    let roles = roles_for(txn, &user, eval::uses_roles(&search.filter))?;
     Ok(eval::matches(&user, &roles, &search.filter).then_some(user))
 }
 
-fn roles_for(txn: &dyn ReadTxn, user: &User, needed: bool) -> Result<Vec<RoleId>> {
+fn roles_for(txn: &dyn ReadTxn, user_id: &str, needed: bool) -> Result<Vec<RoleId>> {
     if needed {
-        read::role_ids_of(txn, user.id.as_str())
+        read::role_ids_of(txn, user_id)
     } else {
         Ok(Vec::new())
     }
@@ -158,8 +255,16 @@ fn walk_plan(search: &UserSearch) -> Option<Vec<Segment>> {
 }
 
 /// Streams the order index from the cursor and stops after one page.
-fn walk_index(txn: &dyn ReadTxn, search: &UserSearch, walk: &[Segment]) -> Result<Page<User>> {
+/// With `among`, only those ids are loaded, and the walk gives up (`None`)
+/// after reading its budget of index keys.
+fn walk_index(
+    txn: &dyn ReadTxn,
+    search: &UserSearch,
+    walk: &[Segment],
+    among: Option<(&Ids, usize)>,
+) -> Result<Option<Page<User>>> {
     let mut items = Vec::new();
+    let mut read = 0usize;
     'walk: for segment in walk {
         if items.len() >= search.limit {
             break;
@@ -171,6 +276,15 @@ fn walk_index(txn: &dyn ReadTxn, search: &UserSearch, walk: &[Segment]) -> Resul
                 _ => index::id_of(&key),
             }
             .ok_or_else(|| Error::internal("malformed index key"))?;
+            if let Some((ids, budget)) = among {
+                read += 1;
+                if read > budget {
+                    return Ok(None);
+                }
+                if !ids.contains(id) {
+                    continue;
+                }
+            }
             if let Some(user) = matching(txn, search, id)? {
                 items.push(user);
                 if items.len() >= search.limit {
@@ -184,7 +298,7 @@ fn walk_index(txn: &dyn ReadTxn, search: &UserSearch, walk: &[Segment]) -> Resul
     } else {
         None
     };
-    Ok(Page { items, total })
+    Ok(Some(Page { items, total }))
 }
 
 /// Every user matching the filter, read one by one.
@@ -192,9 +306,12 @@ fn count(txn: &dyn ReadTxn, search: &UserSearch) -> Result<u64> {
     let needs_roles = eval::uses_roles(&search.filter);
     let mut total = 0u64;
     for entry in txn.scan(Tree::Users, KeyRange::all(), false)? {
-        let (_, bytes) = entry?;
+        let (id, bytes) = entry?;
+        let roles = roles_for(txn, &read::utf8(&id)?, needs_roles)?;
+        if !roles_first::may_match(&search.filter, &roles) {
+            continue;
+        }
         let user: User = decode(&bytes)?;
-        let roles = roles_for(txn, &user, needs_roles)?;
         if eval::matches(&user, &roles, &search.filter) {
             total += 1;
         }
@@ -212,9 +329,12 @@ fn sorted(txn: &dyn ReadTxn, search: &UserSearch) -> Result<Page<User>> {
     let mut best: Vec<(UserSortKey, User)> = Vec::new();
     let mut total = 0u64;
     for entry in txn.scan(Tree::Users, KeyRange::all(), false)? {
-        let (_, bytes) = entry?;
+        let (id, bytes) = entry?;
+        let roles = roles_for(txn, &read::utf8(&id)?, needs_roles)?;
+        if !roles_first::may_match(&search.filter, &roles) {
+            continue;
+        }
         let user: User = decode(&bytes)?;
-        let roles = roles_for(txn, &user, needs_roles)?;
         if !eval::matches(&user, &roles, &search.filter) {
             continue;
         }

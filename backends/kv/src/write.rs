@@ -11,6 +11,7 @@ use crate::codec::{decode, encode};
 use crate::engine::{Tree, WriteTxn};
 use crate::index;
 use crate::keys::{self, KeyKind};
+use crate::tokens;
 
 pub(crate) fn apply(txn: &mut dyn WriteTxn, op: &WriteOp) -> Result<()> {
     match op {
@@ -41,6 +42,12 @@ pub(crate) fn apply(txn: &mut dyn WriteTxn, op: &WriteOp) -> Result<()> {
         }
         WriteOp::ReplaceRoles { user_id, role_ids } => replace_roles(txn, user_id, role_ids),
         WriteOp::AppendLog(entry) => append_log(txn, entry),
+        WriteOp::InsertToken(token) => tokens::insert(txn, token),
+        WriteOp::UpdateToken {
+            token,
+            expected_version,
+        } => tokens::update(txn, token, *expected_version),
+        WriteOp::DeleteToken { id } => tokens::delete(txn, id),
     }
 }
 
@@ -154,6 +161,7 @@ fn delete_user(txn: &mut dyn WriteTxn, id: &UserId) -> Result<()> {
     for role_id in roles_of(txn, id.as_str())? {
         unassign(txn, id.as_str(), &role_id)?;
     }
+    tokens::delete_of_user(txn, id)?;
     txn.remove(Tree::Users, id.as_str().as_bytes())
 }
 

@@ -38,6 +38,13 @@ pub(crate) fn unique_violation(constraint: &str) -> Option<Error> {
         "roles_pkey" => Error::conflict(Some("id"), "a role with this id already exists"),
         "roles_name_key" => Error::conflict(Some("name"), "a role with this name already exists"),
         "logs_pkey" => Error::conflict(None, "a log entry with this id already exists"),
+        "access_tokens_pkey" => Error::conflict(Some("id"), "a token with this id already exists"),
+        "access_tokens_digest_key" => {
+            Error::conflict(None, "a token with this digest already exists")
+        }
+        "access_tokens_name_key" => {
+            Error::conflict(Some("name"), "a token with this name already exists")
+        }
         _ => return None,
     })
 }

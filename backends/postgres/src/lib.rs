@@ -13,6 +13,7 @@ mod order;
 mod rows;
 mod search;
 mod storage;
+mod tokens;
 mod write;
 
 pub use connect::{PostgresOptions, PostgresStorage};

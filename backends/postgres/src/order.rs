@@ -1,6 +1,14 @@
 //! User orders in SQL: `ORDER BY` with nulls last per term and ties by id in
 //! the direction of the last term, its exact reverse for backward walks, and
 //! the keyset condition "strictly after this position" in the walking order.
+//!
+//! Three forms, cheapest first: a one-term order on a nullable column walks
+//! a never-null key of its own (`NullableKey`, indexed by migration 0003);
+//! orders over never-null columns in one direction compare rows; any other
+//! order (several terms with a nullable one, or mixed directions) takes the
+//! general OR-chain, which is exact but lets no index start at the cursor,
+//! so its deep pages cost more than its first (no index per combination of
+//! terms is kept).
 
 use sqlx::{Postgres, QueryBuilder};
 use usergraph_core::query::{Direction, SortValue, UserOrder, UserOrderField, UserSortKey};
@@ -71,6 +79,14 @@ fn after_operator(direction: Direction) -> &'static str {
 }
 
 pub(crate) fn push_order_by(qb: &mut QueryBuilder<Postgres>, order: &[UserOrder], backward: bool) {
+    if let Some(key) = NullableKey::of(order, backward) {
+        let direction = keyword(key.walking);
+        qb.push(format_args!(
+            " ORDER BY ({} {}) {direction}, {} {direction}, u.id {direction}",
+            key.column, key.flag, key.value
+        ));
+        return;
+    }
     let (terms, tie) = walked(order, backward);
     qb.push(" ORDER BY ");
     for term in &terms {
@@ -86,6 +102,89 @@ pub(crate) fn push_order_by(qb: &mut QueryBuilder<Postgres>, order: &[UserOrder]
         ));
     }
     qb.push(format_args!("u.id {}", keyword(tie)));
+}
+
+/// A one-term order on a nullable column, walked as a sort key that is never
+/// null: `((col IS NULL), COALESCE(col, fallback), id)` all ascending for an
+/// ascending term, `((col IS NOT NULL), COALESCE(col, fallback), id)` all
+/// descending for a descending one. Both put nulls last, ties by id in the
+/// term's direction; a backward walk reads the same key the other way. With
+/// every part of the key in one direction and never null, "after the
+/// cursor" is a single row comparison, which an index on exactly these
+/// expressions (migration 0003) serves as a range, so a deep page costs what
+/// the first one does. The OR-chain of the general case cannot be a range
+/// (`col IS NULL OR col > $1 OR ...`) and reads every row before the cursor.
+struct NullableKey {
+    column: &'static str,
+    /// `IS NULL` or `IS NOT NULL`: the leading flag that puts nulls last.
+    flag: &'static str,
+    /// The flag's value on a null row.
+    flag_on_null: bool,
+    /// `COALESCE(column, fallback)`, spelled as the indexes spell it.
+    value: &'static str,
+    /// The direction the key is read in by this walk.
+    walking: Direction,
+}
+
+impl NullableKey {
+    fn of(order: &[UserOrder], backward: bool) -> Option<Self> {
+        let [term] = order else { return None };
+        let value = match term.field {
+            UserOrderField::CreatedAt | UserOrderField::UpdatedAt => return None,
+            UserOrderField::LastSignInAt => "COALESCE(u.last_sign_in_at, '-infinity'::timestamptz)",
+            UserOrderField::Username => "COALESCE(u.username_key, '')",
+            UserOrderField::Name => "COALESCE(u.name_key, '')",
+            UserOrderField::PrimaryEmail => "COALESCE(u.email_key, '')",
+        };
+        let (flag, flag_on_null) = match term.direction {
+            Direction::Asc => ("IS NULL", true),
+            Direction::Desc => ("IS NOT NULL", false),
+        };
+        let walking = if backward {
+            term.direction.reversed()
+        } else {
+            term.direction
+        };
+        Some(Self {
+            column: column(term.field),
+            flag,
+            flag_on_null,
+            value,
+            walking,
+        })
+    }
+
+    /// ` AND (flag, value, id) > (cursor's)` (`<` when read descending).
+    /// A null cursor value takes the fallback: the flag alone already
+    /// separates nulls from values, so which fallback is irrelevant as long
+    /// as every null row holds the same one.
+    fn push_after(&self, qb: &mut QueryBuilder<Postgres>, value: &SortValue, after: &UserSortKey) {
+        let flag = if bound(value).is_none() {
+            self.flag_on_null
+        } else {
+            !self.flag_on_null
+        };
+        qb.push(format_args!(
+            " AND (({} {}), {}, u.id) {} (",
+            self.column,
+            self.flag,
+            self.value,
+            after_operator(self.walking)
+        ));
+        qb.push_bind(flag).push(", ");
+        match bound(value) {
+            Some(value) => push_bound(qb, value),
+            None if matches!(value, SortValue::Time(_)) => {
+                qb.push("'-infinity'::timestamptz");
+            }
+            None => {
+                qb.push("''");
+            }
+        }
+        qb.push(", ")
+            .push_bind(after.id.as_str().to_owned())
+            .push(")");
+    }
 }
 
 /// A cursor value bound with the column's type.
@@ -137,6 +236,10 @@ pub(crate) fn push_after(
             "after",
             "the cursor does not fit this order",
         ));
+    }
+    if let (Some(key), [value]) = (NullableKey::of(order, backward), after.values.as_slice()) {
+        key.push_after(qb, value, after);
+        return Ok(());
     }
     let (terms, tie) = walked(order, backward);
     if let Some(values) = row_comparable(order, &terms, tie, after) {

@@ -89,7 +89,7 @@ pub(crate) fn version_to_db(version: u64) -> Result<i64> {
     i64::try_from(version).map_err(|_| Error::internal("record version out of range"))
 }
 
-fn version_from_db(version: i64) -> Result<u64> {
+pub(crate) fn version_from_db(version: i64) -> Result<u64> {
     u64::try_from(version).map_err(|_| Error::internal("stored record version is negative"))
 }
 
@@ -101,7 +101,7 @@ fn from_json<T: DeserializeOwned>(value: Value) -> Result<T> {
     serde_json::from_value(value).map_err(Error::internal)
 }
 
-fn column<'r, T>(row: &'r PgRow, name: &str) -> Result<T>
+pub(crate) fn column<'r, T>(row: &'r PgRow, name: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {

@@ -1,5 +1,5 @@
 //! [`Storage`] for [`PostgresStorage`]: point reads here, writes in
-//! `write`, searches in `search`.
+//! `write`, searches in `search`, tokens in `tokens`.
 
 use std::collections::HashMap;
 
@@ -7,13 +7,14 @@ use async_trait::async_trait;
 use sqlx::Row;
 use usergraph_core::query::{LogSearch, Page, RoleSearch, UserSearch};
 use usergraph_core::{
-    Error, LogEntry, Result, Role, RoleId, Storage, UniqueKey, User, UserId, WriteOp,
+    AccessToken, Error, LogEntry, Result, Role, RoleId, Storage, TokenDigest, TokenId, UniqueKey,
+    User, UserId, WriteOp,
 };
 
 use crate::connect::PostgresStorage;
 use crate::error::internal;
 use crate::rows::{ROLE_COLUMNS, USER_COLUMNS, role_from_row, user_from_row};
-use crate::{search, write};
+use crate::{search, tokens, write};
 
 fn strings<T: AsRef<str>>(ids: &[T]) -> Vec<String> {
     ids.iter().map(|id| id.as_ref().to_owned()).collect()
@@ -161,5 +162,28 @@ impl Storage for PostgresStorage {
 
     async fn search_logs(&self, search: &LogSearch) -> Result<Page<LogEntry>> {
         search::logs(self.pool(), search).await
+    }
+
+    async fn token(&self, id: &TokenId) -> Result<Option<AccessToken>> {
+        tokens::by_id(self.pool(), id).await
+    }
+
+    async fn token_by_digest(&self, digest: &TokenDigest) -> Result<Option<AccessToken>> {
+        tokens::by_digest(self.pool(), digest).await
+    }
+
+    async fn tokens_of_user(&self, user_id: &UserId) -> Result<Vec<AccessToken>> {
+        tokens::of_user(self.pool(), user_id).await
+    }
+
+    /// Until autovacuum gets to them, the planner's statistics describe the
+    /// tables as they were before the load and it picks sequential scans
+    /// (a page of users with their roles: 70 ms instead of 1.6 ms).
+    async fn optimize_after_bulk_load(&self) -> Result<()> {
+        sqlx::query("ANALYZE users, roles, users_roles, logs")
+            .execute(self.pool())
+            .await
+            .map_err(internal)?;
+        Ok(())
     }
 }

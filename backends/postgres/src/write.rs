@@ -13,6 +13,7 @@ use usergraph_core::{Entity, Error, LogEntry, Result, Role, RoleId, User, UserId
 
 use crate::error::{FOREIGN_KEY_VIOLATION, db_error, internal, write_error};
 use crate::rows::{UserRow, version_to_db};
+use crate::tokens;
 
 /// Applies `ops` in order in one transaction; the first error rolls back all.
 pub(crate) async fn commit(pool: &PgPool, ops: &[WriteOp]) -> Result<()> {
@@ -65,6 +66,12 @@ async fn apply(conn: &mut PgConnection, op: &WriteOp) -> Result<()> {
             assign(conn, user_id, role_ids).await
         }
         WriteOp::AppendLog(entry) => append_log(conn, entry).await,
+        WriteOp::InsertToken(token) => tokens::insert(conn, token).await,
+        WriteOp::UpdateToken {
+            token,
+            expected_version,
+        } => tokens::update(conn, token, *expected_version).await,
+        WriteOp::DeleteToken { id } => tokens::delete(conn, id).await,
     }
 }
 
@@ -142,7 +149,8 @@ async fn update_user(conn: &mut PgConnection, user: &User, expected_version: u64
 }
 
 async fn delete_user(conn: &mut PgConnection, id: &UserId) -> Result<()> {
-    // Assignments go with it (ON DELETE CASCADE); logs have no foreign key.
+    // Assignments and tokens go with it (ON DELETE CASCADE); logs have no
+    // foreign key.
     let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
@@ -163,7 +171,7 @@ async fn user_exists(conn: &mut PgConnection, id: &UserId) -> Result<bool> {
         .map_err(internal)
 }
 
-async fn require_user(conn: &mut PgConnection, id: &UserId) -> Result<()> {
+pub(crate) async fn require_user(conn: &mut PgConnection, id: &UserId) -> Result<()> {
     if user_exists(conn, id).await? {
         Ok(())
     } else {

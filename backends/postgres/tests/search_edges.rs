@@ -583,3 +583,76 @@ async fn records_round_trip_unchanged() {
         assert_eq!(storage.user(&u.id).await.unwrap().as_ref(), Some(u));
     }
 }
+
+/// A one-term order on a nullable field walks a never-null key of its own
+/// (flag, value or fallback, id): a long walk, forward and backward, each
+/// direction, must cross from values into nulls (and back) exactly where
+/// the evaluator does, with no user skipped or repeated on either side.
+#[tokio::test]
+async fn deep_walks_cross_the_null_boundary_like_the_evaluator() {
+    use Direction::{Asc, Desc};
+    use UserOrderField::{LastSignInAt, Name, PrimaryEmail, Username};
+    let (storage, _guard) = common::fresh().await;
+    let count = 150;
+    let users: Vec<User> = (0..count)
+        .map(|i| {
+            // Values out of id order, with mixed case and case-folding ties
+            // on names, so that neither the id nor the raw value decides.
+            let spread = (i * 37) % count;
+            let name =
+                (i % 4 != 0).then(|| format!("{}ame{}", ["N", "n"][(i % 2) as usize], spread % 9));
+            let username = (i % 3 != 0).then(|| format!("User{spread:03}"));
+            let mut u = user(i, name.as_deref(), username.as_deref(), json!({}), &[]);
+            u.primary_email = (i % 5 != 0).then(|| format!("E{spread:03}@example.com"));
+            u.last_sign_in_at = (i % 6 != 0).then(|| at(spread % 7));
+            u
+        })
+        .collect();
+    let ops = users
+        .iter()
+        .map(|u| WriteOp::InsertUser(Box::new(u.clone())))
+        .collect();
+    storage.commit(ops).await.unwrap();
+    let stored = storage
+        .users(&users.iter().map(|u| u.id.clone()).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    for field in [Username, Name, PrimaryEmail, LastSignInAt] {
+        for direction in [Asc, Desc] {
+            for backward in [false, true] {
+                let order = vec![UserOrder { field, direction }];
+                let search = |after, limit| UserSearch {
+                    filter: UserFilter::All,
+                    order: order.clone(),
+                    after,
+                    backward,
+                    limit,
+                    count_total: false,
+                };
+                let reference = |search: &UserSearch| {
+                    eval::search_users(stored.iter().map(|u| (u, &[][..])), search)
+                };
+                let expected = ids(&reference(&search(None, 1000)));
+                assert_eq!(expected.len(), stored.len());
+                let context = format!("{order:?} backward={backward}");
+                let mut after = None;
+                let mut walked = Vec::new();
+                loop {
+                    let page = storage
+                        .search_users(&search(after.clone(), 7))
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        ids(&page),
+                        ids(&reference(&search(after.clone(), 7))),
+                        "{context} after {after:?}"
+                    );
+                    let Some(last) = page.items.last() else { break };
+                    after = Some(eval::sort_key(last, &order));
+                    walked.extend(ids(&page));
+                }
+                assert_eq!(walked, expected, "{context}");
+            }
+        }
+    }
+}

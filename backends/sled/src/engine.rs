@@ -50,6 +50,10 @@ fn tag(tree: Tree) -> u8 {
         Tree::UserText => 12,
         Tree::UserGrams => 13,
         Tree::UsersByOrder => 14,
+        Tree::Tokens => 15,
+        Tree::TokenDigests => 16,
+        Tree::TokenNames => 17,
+        Tree::TokensByUser => 18,
     }
 }
 

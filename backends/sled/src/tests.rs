@@ -131,3 +131,42 @@ async fn trees_do_not_leak_into_each_other() {
     );
     assert_eq!(reader.get(Tree::Roles, b"").unwrap(), None);
 }
+
+/// Every key and value of every tree of the sled store at `path`, and the
+/// bytes of every file under it.
+fn every_entry_and_file(path: &std::path::Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let mut entries = Vec::new();
+    {
+        let db = sled::open(path).unwrap();
+        for name in db.tree_names() {
+            for entry in db.open_tree(name).unwrap().iter() {
+                let (key, value) = entry.unwrap();
+                entries.push(key.to_vec());
+                entries.push(value.to_vec());
+            }
+        }
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![path.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                dirs.push(entry.path());
+            } else {
+                files.push(std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    (entries, files)
+}
+
+#[tokio::test]
+async fn only_the_digest_of_a_token_reaches_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sled");
+    let (secret, digest) = engine_checks::store_with_token::<SledEngine>(&path).await;
+    let (entries, files) = every_entry_and_file(&path);
+    engine_checks::assert_only_the_digest_is_stored(&entries, &secret, &digest);
+    engine_checks::assert_secret_absent(&files, &secret);
+}

@@ -54,6 +54,10 @@ pub mod log_keys {
     pub const USER_DELETED: &str = "User.Deleted";
     pub const USER_PASSWORD_SET: &str = "User.Password.Set";
     pub const USER_PASSWORD_VERIFIED: &str = "User.Password.Verified";
+    pub const USER_PASSWORD_CHANGED: &str = "User.Password.Changed";
+    /// A sign-in attempt; failures too (never with the password).
+    pub const USER_SIGN_IN: &str = "User.SignIn";
+    pub const USER_SIGN_OUT: &str = "User.SignOut";
     pub const USER_SUSPENDED: &str = "User.Suspended";
     pub const USER_UNSUSPENDED: &str = "User.Unsuspended";
     pub const USER_IDENTITY_LINKED: &str = "User.Identity.Linked";
@@ -63,4 +67,13 @@ pub mod log_keys {
     pub const ROLE_CREATED: &str = "Role.Created";
     pub const ROLE_UPDATED: &str = "Role.Updated";
     pub const ROLE_DELETED: &str = "Role.Deleted";
+    pub const TOKEN_CREATED: &str = "Token.Created";
+    pub const TOKEN_RENAMED: &str = "Token.Renamed";
+    pub const TOKEN_REVOKED: &str = "Token.Revoked";
+    /// A presented token that exists but may not be used (expired, revoked,
+    /// or its owner suspended or deleted).
+    pub const TOKEN_REJECTED: &str = "Token.Rejected";
+    /// A user written by an import (created, or replaced when the import
+    /// updates existing users); its payload says which.
+    pub const USER_IMPORTED: &str = "User.Imported";
 }

@@ -4,14 +4,15 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::json;
 
-use super::Service;
 use super::audit::Audit;
+use super::{Service, guard};
 use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::filter::{RoleMembership, UserFilter};
 use crate::ids::{RoleId, UserId};
 use crate::model::{Role, User, log_keys};
 use crate::page::{Connection, PageArgs};
+use crate::plugin::{EventKind, Proposal};
 use crate::query::UserOrder;
 use crate::storage::WriteOp;
 use crate::time;
@@ -34,6 +35,16 @@ fn role_ids(raw: &[String]) -> Result<Vec<RoleId>> {
     Ok(ids.into_iter().collect())
 }
 
+/// What an assignment call works from.
+struct Assignment {
+    user: User,
+    /// Sorted, deduplicated, every one a role.
+    wanted: Vec<RoleId>,
+    held: Vec<RoleId>,
+    /// `wanted` minus `held`.
+    added: Vec<RoleId>,
+}
+
 fn not_in<'a>(ids: &'a [RoleId], other: &'a [RoleId]) -> Vec<RoleId> {
     ids.iter()
         .filter(|id| !other.contains(id))
@@ -41,11 +52,58 @@ fn not_in<'a>(ids: &'a [RoleId], other: &'a [RoleId]) -> Vec<RoleId> {
         .collect()
 }
 
+/// The role ids a user holds after a change, sorted.
+fn afterwards(held: &[RoleId], added: &[RoleId], removed: &[RoleId]) -> Vec<RoleId> {
+    let mut ids: BTreeSet<RoleId> = held.iter().chain(added).cloned().collect();
+    for id in removed {
+        ids.remove(id);
+    }
+    ids.into_iter().collect()
+}
+
 impl Service {
-    /// `NOT_FOUND` for the first of `ids` that is not a role.
-    async fn require_roles(&self, ids: &[RoleId]) -> Result<()> {
-        if ids.is_empty() {
+    /// Asks the plugins about `user` holding exactly the roles `after`.
+    async fn vet_roles(&self, caller: &Caller, user: &User, after: &[RoleId]) -> Result<()> {
+        if !self.has_plugins() {
             return Ok(());
+        }
+        let mut roles = if after.is_empty() {
+            Vec::new()
+        } else {
+            self.storage.roles(after).await?
+        };
+        roles.sort_by_cached_key(|role| (role.name_key(), role.id.clone()));
+        self.vet(
+            caller,
+            Proposal::ChangeRoles {
+                user,
+                roles: &roles,
+            },
+        )
+        .await
+    }
+
+    /// `UserRolesChanged`: the roles held now, and the difference.
+    fn publish_roles(
+        &self,
+        caller: &Caller,
+        user: &User,
+        after: &[RoleId],
+        added: &[RoleId],
+        removed: &[RoleId],
+    ) {
+        let details = json!({
+            "roleIds": after,
+            "addedRoleIds": added,
+            "removedRoleIds": removed,
+        });
+        self.publish_user(caller, EventKind::UserRolesChanged, user, details);
+    }
+
+    /// The roles of `ids`; `NOT_FOUND` for the first that is not a role.
+    async fn require_roles(&self, ids: &[RoleId]) -> Result<Vec<Role>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
         let found = self.storage.roles(ids).await?;
         match ids
@@ -53,7 +111,7 @@ impl Service {
             .find(|id| !found.iter().any(|role| &role.id == *id))
         {
             Some(missing) => Err(Error::not_found(Entity::Role, missing.as_str())),
-            None => Ok(()),
+            None => Ok(found),
         }
     }
 
@@ -65,20 +123,34 @@ impl Service {
         Ok(held.remove(user_id).unwrap_or_default())
     }
 
-    /// The user with its checked target roles and the roles it holds now.
+    /// The user with its checked target roles, the roles it holds now and
+    /// the ones the call would add. Granting needs `users:write` (for
+    /// oneself too) and every permission of every role added: nobody hands
+    /// out more than they hold. Roles already held are no grant, so a
+    /// caller may rearrange the roles of someone more powerful without
+    /// taking their power away.
     async fn assignment_context(
         &self,
         caller: &Caller,
         user_id: &str,
         raw_role_ids: &[String],
-    ) -> Result<(User, Vec<RoleId>, Vec<RoleId>)> {
-        caller.require(Permission::RolesWrite)?;
+    ) -> Result<Assignment> {
+        caller.require(Permission::UsersWrite)?;
         let user_id = UserId::parse(user_id)?;
         let wanted = role_ids(raw_role_ids)?;
         let user = self.load_user(&user_id).await?;
-        self.require_roles(&wanted).await?;
+        let roles = self.require_roles(&wanted).await?;
         let held = self.role_ids_of(&user_id).await?;
-        Ok((user, wanted, held))
+        let added = not_in(&wanted, &held);
+        for role in roles.iter().filter(|role| added.contains(&role.id)) {
+            guard::require_grantable(caller, &role.permissions)?;
+        }
+        Ok(Assignment {
+            user,
+            wanted,
+            held,
+            added,
+        })
     }
 
     /// Adds roles; ones already held are fine and not logged again.
@@ -88,11 +160,14 @@ impl Service {
         user_id: &str,
         role_ids: &[String],
     ) -> Result<User> {
-        let (user, wanted, held) = self.assignment_context(caller, user_id, role_ids).await?;
-        let added = not_in(&wanted, &held);
+        let Assignment {
+            user, held, added, ..
+        } = self.assignment_context(caller, user_id, role_ids).await?;
         if added.is_empty() {
             return Ok(user);
         }
+        let after = afterwards(&held, &added, &[]);
+        self.vet_roles(caller, &user, &after).await?;
         let log = Audit::new(caller, log_keys::USER_ROLES_ASSIGNED, time::now())
             .user(&user.id)
             .payload(json!({ "roleIds": added }));
@@ -100,32 +175,50 @@ impl Service {
             .commit(vec![
                 WriteOp::AssignRoles {
                     user_id: user.id.clone(),
-                    role_ids: added,
+                    role_ids: added.clone(),
                 },
                 log.op(),
             ])
             .await?;
+        self.publish_roles(caller, &user, &after, &added, &[]);
         Ok(user)
     }
 
     /// Makes the user's roles exactly `role_ids`, logging what was added and
-    /// what was removed.
+    /// what was removed. Never takes the admin role from the last admin.
+    ///
+    /// The roles held are read before the write, so a role someone else
+    /// removes meanwhile comes back if `role_ids` lists it; the grant check
+    /// saw it as held. Only a caller who keeps that role in the list can do
+    /// this, and only within that window.
     pub async fn replace_user_roles(
         &self,
         caller: &Caller,
         user_id: &str,
         role_ids: &[String],
     ) -> Result<User> {
-        let (user, wanted, held) = self.assignment_context(caller, user_id, role_ids).await?;
-        let added = not_in(&wanted, &held);
+        let Assignment {
+            user,
+            wanted,
+            held,
+            added,
+        } = self.assignment_context(caller, user_id, role_ids).await?;
         let removed = not_in(&held, &wanted);
         if added.is_empty() && removed.is_empty() {
             return Ok(user);
         }
+        if !removed.is_empty()
+            && let Some(admin) = self.admin_role().await?
+            && removed.contains(&admin.id)
+        {
+            self.refuse_last_admin(&admin, &user.id, "remove the admin role from")
+                .await?;
+        }
+        self.vet_roles(caller, &user, &wanted).await?;
         let now = time::now();
         let mut ops = vec![WriteOp::ReplaceRoles {
             user_id: user.id.clone(),
-            role_ids: wanted,
+            role_ids: wanted.clone(),
         }];
         if !added.is_empty() {
             let log = Audit::new(caller, log_keys::USER_ROLES_ASSIGNED, now)
@@ -140,24 +233,36 @@ impl Service {
             ops.push(log.op());
         }
         self.storage.commit(ops).await?;
+        self.publish_roles(caller, &user, &wanted, &added, &removed);
         Ok(user)
     }
 
     /// Removes one role; removing one the user does not hold changes nothing.
+    /// Needs `users:write` (for oneself too) but no hold on the role's
+    /// permissions: taking away is no escalation. Never takes the admin
+    /// role from the last admin.
     pub async fn remove_user_role(
         &self,
         caller: &Caller,
         user_id: &str,
         role_id: &str,
     ) -> Result<User> {
-        caller.require(Permission::RolesWrite)?;
+        caller.require(Permission::UsersWrite)?;
         let user_id = UserId::parse(user_id)?;
         let role_id = RoleId::parse(role_id)?;
         let user = self.load_user(&user_id).await?;
-        self.load_role(&role_id).await?;
-        if !self.role_ids_of(&user_id).await?.contains(&role_id) {
+        let role = self.load_role(&role_id).await?;
+        let held = self.role_ids_of(&user_id).await?;
+        if !held.contains(&role_id) {
             return Ok(user);
         }
+        if guard::is_admin_role(&role) {
+            self.refuse_last_admin(&role, &user_id, "remove the admin role from")
+                .await?;
+        }
+        let removed = [role_id.clone()];
+        let after = afterwards(&held, &[], &removed);
+        self.vet_roles(caller, &user, &after).await?;
         let log = Audit::new(caller, log_keys::USER_ROLES_REMOVED, time::now())
             .user(&user_id)
             .payload(json!({ "roleIds": [role_id] }));
@@ -170,17 +275,21 @@ impl Service {
                 log.op(),
             ])
             .await?;
+        self.publish_roles(caller, &user, &after, &[], &removed);
         Ok(user)
     }
 
     /// The roles of each user (every requested id is a key), ordered by
-    /// name, in two storage calls however many users there are.
+    /// name, in two storage calls however many users there are. Part of
+    /// reading a user: `users:read`, or only oneself.
     pub async fn roles_of_users(
         &self,
         caller: &Caller,
         user_ids: &[UserId],
     ) -> Result<HashMap<UserId, Vec<Role>>> {
-        caller.require(Permission::RolesRead)?;
+        if !guard::all_self(caller, user_ids) {
+            caller.require(Permission::UsersRead)?;
+        }
         let held = self.storage.role_ids_of_users(user_ids).await?;
         let all: Vec<RoleId> = held
             .values()

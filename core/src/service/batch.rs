@@ -2,12 +2,11 @@
 //! exactly as `createUser` treats it, but the writes share commits, which is
 //! where the time of a large import goes.
 
-use std::collections::VecDeque;
-use std::ops::Range;
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
+use super::halving::{Groups, is_item_error, settled, sort_out};
 use super::new_user::{CheckedUser, NewUser};
 use super::{CreateUser, MAX_ATTEMPTS, Service};
 use crate::caller::{Caller, Permission};
@@ -17,16 +16,14 @@ use crate::model::User;
 /// Users per `Storage::commit`: enough that a commit's fixed cost (a sync to
 /// disk, a round trip) is shared widely, few enough that one transaction
 /// stays modest and one bad item costs a short search.
-const CHUNK: usize = 500;
-
-/// A failing group of at most this many users is retried one user at a time
-/// instead of being halved again: at that size halving saves no commits.
-const SINGLES: usize = 8;
+pub(super) const CHUNK: usize = 500;
 
 impl Service {
     /// Creates each of `inputs` as [`Service::create_user`] would (same
-    /// validation, normalization, default roles and `User.Created` log), and
-    /// returns one result per input, in input order.
+    /// validation, normalization, default roles, plugin checks,
+    /// `User.Created` log and `UserCreated` event), and returns one result
+    /// per input, in input order. A user a plugin rejects gets its own
+    /// `REJECTED` error.
     ///
     /// An input that is invalid, or whose id, username, email or phone is
     /// taken (by an existing user or by an earlier input of the same batch),
@@ -50,13 +47,17 @@ impl Service {
                 return Ok(results);
             }
             let prepared = self.prepare_chunk(chunk).await?;
-            results.extend(self.commit_chunk(caller, prepared).await?);
+            let vetted = self.vet_chunk(caller, prepared).await;
+            results.extend(self.commit_chunk(caller, vetted).await?);
         }
     }
 
     /// Validates every input and finishes its password, clear passwords
     /// hashed in parallel up to the hasher's own concurrency cap.
-    async fn prepare_chunk(&self, inputs: Vec<CreateUser>) -> Result<Vec<Result<NewUser>>> {
+    pub(super) async fn prepare_chunk(
+        &self,
+        inputs: Vec<CreateUser>,
+    ) -> Result<Vec<Result<NewUser>>> {
         let mut prepared: Vec<Option<Result<NewUser>>> = Vec::with_capacity(inputs.len());
         let mut hashing = JoinSet::new();
         for (index, input) in inputs.into_iter().enumerate() {
@@ -77,34 +78,38 @@ impl Service {
         Ok(prepared.into_iter().map(settled).collect())
     }
 
-    /// Writes the prepared users of one chunk. The whole chunk goes in one
-    /// commit; when that fails on an item's own error (an identifier taken),
-    /// the commit does not say which item, so the group is halved and each
-    /// half retried in order until the culprits stand alone.
+    /// Asks the plugins about each prepared user, in input order; a user
+    /// they reject gets the rejection as its own error.
+    async fn vet_chunk(
+        &self,
+        caller: &Caller,
+        prepared: Vec<Result<NewUser>>,
+    ) -> Vec<Result<NewUser>> {
+        let mut vetted = Vec::with_capacity(prepared.len());
+        for item in prepared {
+            vetted.push(match item {
+                Ok(new_user) => self
+                    .vet_new_user(caller, &new_user)
+                    .await
+                    .map(|()| new_user),
+                Err(e) => Err(e),
+            });
+        }
+        vetted
+    }
+
+    /// Writes the prepared users of one chunk in one commit, halving it
+    /// around the items at fault (see [`Groups`]).
     async fn commit_chunk(
         &self,
         caller: &Caller,
         prepared: Vec<Result<NewUser>>,
     ) -> Result<Vec<Result<User>>> {
-        let mut results: Vec<Option<Result<User>>> = Vec::with_capacity(prepared.len());
-        let mut pending: Vec<(usize, NewUser)> = Vec::new();
-        for (index, item) in prepared.into_iter().enumerate() {
-            match item {
-                Ok(new_user) => {
-                    results.push(None);
-                    pending.push((index, new_user));
-                }
-                Err(e) => results.push(Some(Err(e))),
-            }
-        }
-
-        let mut groups: VecDeque<Range<usize>> = VecDeque::new();
-        if !pending.is_empty() {
-            groups.push_back(0..pending.len());
-        }
+        let (mut results, pending) = sort_out::<NewUser, User>(prepared);
+        let mut groups = Groups::new(pending.len());
         let mut role_ids = self.default_role_ids().await?;
         let mut attempt = 1;
-        while let Some(group) = groups.pop_front() {
+        while let Some(group) = groups.next_group() {
             let members = &pending[group.clone()];
             let mut users = Vec::with_capacity(members.len());
             let mut ops = Vec::with_capacity(members.len() * 3);
@@ -116,6 +121,7 @@ impl Service {
             match self.storage.commit(ops).await {
                 Ok(()) => {
                     for ((index, _), user) in members.iter().zip(users) {
+                        self.publish_created(caller, &user, &role_ids);
                         results[*index] = Some(Ok(user));
                     }
                 }
@@ -126,57 +132,16 @@ impl Service {
                 }) if attempt < MAX_ATTEMPTS => {
                     attempt += 1;
                     role_ids = self.default_role_ids().await?;
-                    groups.push_front(group);
+                    groups.again(group);
                 }
                 Err(e) if is_item_error(&e) => {
-                    if let [(index, _)] = members {
-                        results[*index] = Some(Err(e));
-                    } else if group.len() <= SINGLES {
-                        for single in group.rev() {
-                            groups.push_front(single..single + 1);
-                        }
-                    } else {
-                        let middle = group.start + group.len() / 2;
-                        groups.push_front(middle..group.end);
-                        groups.push_front(group.start..middle);
+                    if let Some(culprit) = groups.split(group) {
+                        results[pending[culprit].0] = Some(Err(e));
                     }
                 }
                 Err(e) => return Err(e),
             }
         }
         Ok(results.into_iter().map(settled).collect())
-    }
-}
-
-/// Errors that belong to one item of a commit, not to the commit as a whole.
-fn is_item_error(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::UsernameAlreadyInUse
-            | Error::EmailAlreadyInUse
-            | Error::PhoneAlreadyInUse
-            | Error::Conflict { .. }
-    )
-}
-
-/// Every slot is filled by the loops above; an empty one would be a bug in
-/// them, reported as an internal error rather than a panic.
-fn settled<T>(slot: Option<Result<T>>) -> Result<T> {
-    slot.unwrap_or_else(|| Err(Error::internal("a batch item was left without a result")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_identifier_and_id_clashes_are_item_errors() {
-        assert!(is_item_error(&Error::UsernameAlreadyInUse));
-        assert!(is_item_error(&Error::EmailAlreadyInUse));
-        assert!(is_item_error(&Error::PhoneAlreadyInUse));
-        assert!(is_item_error(&Error::conflict(Some("id"), "taken")));
-        assert!(!is_item_error(&Error::internal("disk on fire")));
-        assert!(!is_item_error(&Error::StaleVersion));
-        assert!(!is_item_error(&Error::not_found(Entity::Role, "r1")));
     }
 }

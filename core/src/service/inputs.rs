@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::model::PasswordAlgorithm;
+use crate::model::{AccessToken, PasswordAlgorithm, User};
+use crate::time::Timestamp;
 
 /// `Patch::Absent` leaves a field as it is, `Patch::Null` clears it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -110,3 +111,59 @@ pub struct UserQuery {
     pub page: crate::page::PageArgs,
     pub count_total: bool,
 }
+
+/// A new personal access token as a client asks for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewToken {
+    pub name: String,
+    /// Must be in the future; required when the service sets a maximum
+    /// token lifetime.
+    pub expires_at: Option<Timestamp>,
+    /// Permission strings narrowing the owner's permissions; `None` means
+    /// the owner's permissions, whatever they become.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// A token just created, with its secret: the only time the secret exists
+/// outside the client.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CreatedToken {
+    pub token: AccessToken,
+    pub secret: String,
+}
+
+/// A successful sign-in: the session's secret (shown once), the session and
+/// the user as updated by the sign-in.
+#[derive(Clone, PartialEq)]
+pub struct SignedIn {
+    pub secret: String,
+    pub token: AccessToken,
+    pub user: User,
+}
+
+/// What the first start on an empty store created: the admin user and its
+/// first token, whose secret is printed once.
+#[derive(Clone, PartialEq)]
+pub struct Bootstrap {
+    pub user: User,
+    pub token: AccessToken,
+    pub secret: String,
+}
+
+/// Secrets stay out of debug output (and so out of traces).
+macro_rules! redacted_debug {
+    ($name:ident { $($field:ident),* }) => {
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    $(.field(stringify!($field), &self.$field))*
+                    .field("secret", &"<redacted>")
+                    .finish()
+            }
+        }
+    };
+}
+
+redacted_debug!(CreatedToken { token });
+redacted_debug!(SignedIn { token, user });
+redacted_debug!(Bootstrap { user, token });

@@ -1,6 +1,6 @@
 //! Reading the audit log.
 
-use super::Service;
+use super::{Service, guard};
 use crate::caller::{Caller, Permission};
 use crate::error::{Error, Result};
 use crate::model::LogEntry;
@@ -11,7 +11,8 @@ use crate::{cursor, eval};
 const KEY_MAX: usize = 128;
 
 impl Service {
-    /// Log entries newest first.
+    /// Log entries newest first. Needs `logs:read`, unless the filter keeps
+    /// to the caller's own user (`me { logs }`).
     pub async fn search_logs(
         &self,
         caller: &Caller,
@@ -19,7 +20,13 @@ impl Service {
         page: PageArgs,
         count_total: bool,
     ) -> Result<Connection<LogEntry>> {
-        caller.require(Permission::LogsRead)?;
+        let own = filter
+            .user_id
+            .as_ref()
+            .is_some_and(|id| guard::is_self(caller, id));
+        if !own {
+            caller.require(Permission::LogsRead)?;
+        }
         if filter
             .key
             .as_ref()

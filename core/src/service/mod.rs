@@ -4,24 +4,36 @@
 
 mod assignments;
 mod audit;
+mod authenticate;
 mod batch;
+mod bootstrap;
+mod guard;
+mod halving;
+mod hooks;
+mod import;
 mod inputs;
 mod logs;
 mod new_user;
 mod passwords;
 mod roles;
+mod sessions;
+mod tokens;
 mod user_edits;
 mod users;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+pub use import::{ImportOutcome, ImportedIdentity, ImportedRole, ImportedUser, OnExisting};
 pub use inputs::*;
 
 use crate::caller::{Caller, Permission};
 use crate::error::Result;
 use crate::ids::UserId;
 use crate::password::PasswordHasher;
+use crate::plugin::PluginHost;
 use crate::storage::Storage;
+use crate::throttle::{Throttle, ThrottleSettings};
 
 /// How often a read-modify-write is retried when another write got in
 /// between (storage answered `StaleVersion`).
@@ -54,6 +66,13 @@ pub struct ServiceSettings {
     /// How many password hashes may run at once (each takes a blocking
     /// thread and `memory_kib` of memory).
     pub max_concurrent_hashes: usize,
+    /// How long a `signIn` session lasts.
+    pub session_lifetime: Duration,
+    /// The longest a personal access token may live; `None` allows tokens
+    /// without expiry. When set, `expiresAt` is required.
+    pub max_token_lifetime: Option<Duration>,
+    /// Limits on failed sign-ins, password checks and token uses.
+    pub throttle: ThrottleSettings,
 }
 
 impl Default for ServiceSettings {
@@ -61,6 +80,9 @@ impl Default for ServiceSettings {
         ServiceSettings {
             argon2: Argon2Params::default(),
             max_concurrent_hashes: 4,
+            session_lifetime: Duration::from_secs(60 * 60),
+            max_token_lifetime: None,
+            throttle: ThrottleSettings::default(),
         }
     }
 }
@@ -70,17 +92,35 @@ pub struct Service {
     storage: Arc<dyn Storage>,
     settings: ServiceSettings,
     passwords: Arc<PasswordHasher>,
+    throttle: Arc<Throttle>,
+    plugins: PluginHost,
 }
 
 impl Service {
     /// Fails with `VALIDATION` when the settings are below the floors.
     pub fn new(storage: Arc<dyn Storage>, settings: ServiceSettings) -> Result<Self> {
         let passwords = PasswordHasher::new(settings.argon2, settings.max_concurrent_hashes)?;
+        sessions::check_settings(&settings)?;
         Ok(Service {
             storage,
+            throttle: Arc::new(Throttle::new(settings.throttle)),
             settings,
             passwords: Arc::new(passwords),
+            plugins: PluginHost::empty(),
         })
+    }
+
+    /// The service with `plugins` asked before its changes and told after
+    /// them. Build the host over this service's storage: the host gives it
+    /// to plugins that write log entries of their own.
+    pub fn with_plugins(mut self, plugins: PluginHost) -> Self {
+        self.plugins = plugins;
+        self
+    }
+
+    /// The plugins this service runs, e.g. to drain their queues at shutdown.
+    pub fn plugins(&self) -> &PluginHost {
+        &self.plugins
     }
 
     pub fn storage(&self) -> &Arc<dyn Storage> {
@@ -110,6 +150,8 @@ impl Service {
             storage,
             settings: ServiceSettings::default(),
             passwords: Arc::new(PasswordHasher::for_tests()),
+            throttle: Arc::new(Throttle::new(ThrottleSettings::default())),
+            plugins: PluginHost::empty(),
         }
     }
 }

@@ -87,14 +87,18 @@ impl CheckedUser {
     /// Hashes a clear password or checks an imported digest.
     pub(super) async fn finish(self, hasher: &PasswordHasher) -> Result<NewUser> {
         let mut user = self.user;
+        let password = self.password.clear().map(str::to_owned);
         user.password = self.password.digest(hasher).await?;
-        Ok(NewUser { user })
+        Ok(NewUser { user, password })
     }
 }
 
 /// A user ready to be written.
 pub(super) struct NewUser {
     user: User,
+    /// The clear password it was given, kept for before-hooks (password
+    /// policies); never written or logged.
+    password: Option<String>,
 }
 
 impl NewUser {
@@ -119,8 +123,24 @@ impl NewUser {
         (user, ops)
     }
 
+    /// The user as validated, its timestamps not yet those of the write.
+    pub(super) fn user(&self) -> &User {
+        &self.user
+    }
+
+    /// The password given in clear, if any.
+    pub(super) fn clear_password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    /// The user as validated, for callers that write it their own way
+    /// (imports keep the timestamps, identities and state they were given).
+    pub(super) fn into_user(self) -> User {
+        self.user
+    }
+
     /// The camelCase names of the fields the input set, for the log.
-    fn fields_set(&self) -> Vec<&'static str> {
+    pub(super) fn fields_set(&self) -> Vec<&'static str> {
         let user = &self.user;
         [
             ("username", user.username.is_some()),

@@ -4,12 +4,14 @@ use serde_json::json;
 
 use super::Service;
 use super::audit::Audit;
-use super::user_edits::UserEdit;
+use super::sessions::user_account;
+use super::user_edits::{Check, UserEdit};
 use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::ids::UserId;
 use crate::model::{PasswordAlgorithm, PasswordDigest, User, log_keys};
 use crate::password::PasswordHasher;
+use crate::plugin::EventKind;
 use crate::storage::WriteOp;
 use crate::{time, validate};
 
@@ -71,6 +73,14 @@ impl InitialPassword {
         }
     }
 
+    /// The password given in clear, if it was.
+    pub(super) fn clear(&self) -> Option<&str> {
+        match self {
+            InitialPassword::Clear(password) => Some(password),
+            InitialPassword::None | InitialPassword::Imported { .. } => None,
+        }
+    }
+
     /// Whether the digest costs a hash (worth a task of its own).
     pub(super) fn needs_hashing(&self) -> bool {
         matches!(self, InitialPassword::Clear(_))
@@ -89,7 +99,7 @@ impl Service {
         validate::new_password(&password)?;
         // Not worth a hash if there is nobody to give it to.
         self.load_user(&id).await?;
-        let digest = self.passwords.hash(password).await?;
+        let digest = self.passwords.hash(password.clone()).await?;
         self.edit_user(caller, &id, |current, _| {
             let mut user = current.clone();
             user.password = Some(digest.clone());
@@ -97,6 +107,9 @@ impl Service {
                 user,
                 key: log_keys::USER_PASSWORD_SET,
                 payload: json!({}),
+                check: Check::Password(&password),
+                event: EventKind::PasswordSet,
+                details: json!({}),
             }))
         })
         .await
@@ -105,7 +118,8 @@ impl Service {
     /// Whether `password` is the user's. A user without a password costs the
     /// same to check as a wrong password. A match on an outdated digest
     /// stores a new one made with the current parameters (keeping
-    /// `updatedAt`). Every check is logged.
+    /// `updatedAt`). Every check is logged. Throttled per user and per
+    /// client address: over the limit, `RATE_LIMITED` without a check.
     pub async fn verify_user_password(
         &self,
         caller: &Caller,
@@ -115,6 +129,9 @@ impl Service {
         caller.require(Permission::UsersPassword)?;
         let id = UserId::parse(id)?;
         validate::password_to_verify(&password)?;
+        let account = user_account(&id);
+        let address = caller.ip.as_deref();
+        self.throttle.begin(&account, address)?;
         let user = self.load_user(&id).await?;
         let outdated = user
             .password
@@ -132,6 +149,7 @@ impl Service {
         };
 
         if !verified.matched {
+            self.throttle.record_failure(None, address);
             let reason = if user.password.is_some() {
                 "password mismatch"
             } else {
@@ -142,6 +160,7 @@ impl Service {
                 .await?;
             return Ok(false);
         }
+        self.throttle.record_success(&account);
 
         if let Some(password) = kept {
             let mut upgraded = user.clone();
@@ -168,6 +187,79 @@ impl Service {
         }
         self.storage.commit(vec![audit(false).op()]).await?;
         Ok(true)
+    }
+
+    /// The signed-in user changes its own password, proving it knows the
+    /// current one. A wrong current password is `VALIDATION` on
+    /// `currentPassword` (not `UNAUTHENTICATED`: the session is fine), is
+    /// logged, and counts against the throttle like a failed sign-in.
+    pub async fn change_password(&self, caller: &Caller, current: &str, new: &str) -> Result<User> {
+        let id = caller.user_id.clone().ok_or(Error::Unauthenticated)?;
+        validate::password_to_verify(current)
+            .map_err(|e| Error::validation("currentPassword", e.to_string()))?;
+        validate::new_password(new).map_err(|e| Error::validation("newPassword", e.to_string()))?;
+        let account = user_account(&id);
+        let address = caller.ip.as_deref();
+        self.throttle.begin(&account, address)?;
+        let user = self.load_user(&id).await?;
+        let verified = self
+            .passwords
+            .verify(current.to_owned(), user.password.as_ref())
+            .await?;
+        if !verified.matched {
+            self.throttle.record_failure(None, address);
+            let reason = if user.password.is_some() {
+                "current password mismatch"
+            } else {
+                "no password set"
+            };
+            let log = Audit::new(caller, log_keys::USER_PASSWORD_CHANGED, time::now())
+                .user(&id)
+                .payload(json!({}))
+                .failed(reason);
+            self.storage.commit(vec![log.op()]).await?;
+            return Err(Error::validation(
+                "currentPassword",
+                "the current password is not correct",
+            ));
+        }
+        self.throttle.record_success(&account);
+        let checked = user.password.clone();
+        let digest = self.passwords.hash(new.to_owned()).await?;
+        self.edit_user(caller, &id, |stored, _| {
+            // Proving the old password only counts for the password it was.
+            if stored.password != checked {
+                return Err(Error::conflict(
+                    Some("currentPassword"),
+                    "the password was changed meanwhile; try again",
+                ));
+            }
+            let mut user = stored.clone();
+            user.password = Some(digest.clone());
+            Ok(Some(UserEdit {
+                user,
+                key: log_keys::USER_PASSWORD_CHANGED,
+                payload: json!({}),
+                check: Check::Password(new),
+                event: EventKind::PasswordSet,
+                details: json!({}),
+            }))
+        })
+        .await
+        .map_err(|e| match e {
+            // The policy judged `password`; here the client sent it as
+            // `newPassword`.
+            Error::Rejected {
+                plugin,
+                field: Some(field),
+                message,
+            } if field == "password" => Error::Rejected {
+                plugin,
+                field: Some("newPassword".into()),
+                message,
+            },
+            other => other,
+        })
     }
 }
 

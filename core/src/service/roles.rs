@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::audit::Audit;
-use super::{CreateRole, MAX_ATTEMPTS, Patch, Service, UpdateRole};
+use super::{CreateRole, MAX_ATTEMPTS, Patch, Service, UpdateRole, guard};
 use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::eval;
@@ -27,6 +27,7 @@ fn name_conflict(error: Error) -> Error {
 }
 
 impl Service {
+    /// Needs `roles:write` and every permission the new role holds.
     pub async fn create_role(&self, caller: &Caller, input: CreateRole) -> Result<Role> {
         caller.require(Permission::RolesWrite)?;
         let name = validate::role_name(&input.name)?;
@@ -36,6 +37,7 @@ impl Service {
             .map(validate::role_description)
             .transpose()?;
         let permissions = validate::role_permissions(input.permissions)?;
+        guard::require_grantable(caller, &permissions)?;
         let name_key = validate::identifier_key(&name);
         if self.storage.role_by_name(&name_key).await?.is_some() {
             return Err(name_taken());
@@ -70,6 +72,10 @@ impl Service {
         Ok(role)
     }
 
+    /// Needs `roles:write`, and every permission the update adds to the
+    /// role; making a role the default needs every permission it holds,
+    /// since every new user will get them. The built-in admin role keeps
+    /// its name and permissions.
     pub async fn update_role(&self, caller: &Caller, id: &str, input: UpdateRole) -> Result<Role> {
         caller.require(Permission::RolesWrite)?;
         let id = RoleId::parse(id)?;
@@ -86,11 +92,15 @@ impl Service {
 
         for _ in 0..MAX_ATTEMPTS {
             let current = self.load_role(&id).await?;
+            let builtin = guard::is_admin_role(&current);
             let mut role = current.clone();
             let mut fields = Vec::new();
             if let Some(name) = &name
                 && *name != role.name
             {
+                if builtin {
+                    return Err(guard::admin_role_is_fixed());
+                }
                 let key = validate::identifier_key(name);
                 if let Some(other) = self.storage.role_by_name(&key).await?
                     && other.id != id
@@ -112,12 +122,24 @@ impl Service {
             if let Some(permissions) = &permissions
                 && *permissions != role.permissions
             {
+                if builtin {
+                    return Err(guard::admin_role_is_fixed());
+                }
+                guard::require_grantable(
+                    caller,
+                    permissions
+                        .iter()
+                        .filter(|p| !current.permissions.contains(p)),
+                )?;
                 role.permissions = permissions.clone();
                 fields.push("permissions");
             }
             if let Some(is_default) = input.is_default
                 && is_default != role.is_default
             {
+                if is_default {
+                    guard::require_grantable(caller, &role.permissions)?;
+                }
                 role.is_default = is_default;
                 fields.push("isDefault");
             }
@@ -146,11 +168,15 @@ impl Service {
         Err(Error::StaleVersion)
     }
 
-    /// Deletes the role and every assignment of it.
+    /// Deletes the role and every assignment of it; never the built-in
+    /// admin role.
     pub async fn delete_role(&self, caller: &Caller, id: &str) -> Result<RoleId> {
         caller.require(Permission::RolesWrite)?;
         let id = RoleId::parse(id)?;
         let role = self.load_role(&id).await?;
+        if guard::is_admin_role(&role) {
+            return Err(guard::admin_role_is_fixed());
+        }
         let log = Audit::new(caller, log_keys::ROLE_DELETED, time::now())
             .role(&id)
             .payload(json!({ "name": role.name }));

@@ -4,22 +4,39 @@
 use serde_json::{Value, json};
 
 use super::audit::Audit;
-use super::{
-    IdentityInput, MAX_ATTEMPTS, Patch, ProfileInput, Service, UpdateUser, require_or_self,
-};
+use super::{IdentityInput, MAX_ATTEMPTS, Patch, ProfileInput, Service, UpdateUser, guard};
 use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::ids::UserId;
 use crate::model::{Identity, User, log_keys};
+use crate::plugin::{EventKind, Proposal};
 use crate::storage::WriteOp;
 use crate::time::{self, Timestamp};
 use crate::validate;
 
-/// A user after an edit, with the log entry that describes it.
-pub(super) struct UserEdit {
+/// A user after an edit, with the log entry that describes it and what
+/// plugins are asked and told about it.
+pub(super) struct UserEdit<'a> {
     pub user: User,
     pub key: &'static str,
     pub payload: Value,
+    pub check: Check<'a>,
+    pub event: EventKind,
+    /// Event data beside `user` (an object).
+    pub details: Value,
+}
+
+/// Which before-hook proposal an edit makes.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Check<'a> {
+    /// None: the edit is no change plugins may veto (suspending, unlinking).
+    Nothing,
+    /// `UpdateUser` with the stored and the edited user.
+    Update,
+    /// `SetPassword` with this new password, in clear.
+    Password(&'a str),
+    /// `LinkIdentity` of the identity the edited user has at this provider.
+    Link(&'a str),
 }
 
 fn patch(raw: Patch<String>, rule: fn(&str) -> Result<String>) -> Result<Patch<String>> {
@@ -52,14 +69,17 @@ impl Service {
     /// Loads the user, lets `edit` decide the new record, and commits it with
     /// its log entry; `edit` returning `None` means nothing changed, and
     /// nothing is written. Sets `updatedAt` and bumps the version.
-    pub(super) async fn edit_user<F>(
+    ///
+    /// Plugins are asked (per [`Check`]) about the edited user as it would
+    /// be stored, on every attempt, and told (`event`) once it is committed.
+    pub(super) async fn edit_user<'a, F>(
         &self,
         caller: &Caller,
         id: &UserId,
         mut edit: F,
     ) -> Result<User>
     where
-        F: FnMut(&User, Timestamp) -> Result<Option<UserEdit>> + Send,
+        F: FnMut(&User, Timestamp) -> Result<Option<UserEdit<'a>>> + Send,
     {
         for _ in 0..MAX_ATTEMPTS {
             let current = self.load_user(id).await?;
@@ -68,12 +88,16 @@ impl Service {
                 mut user,
                 key,
                 payload,
+                check,
+                event,
+                details,
             }) = edit(&current, now)?
             else {
                 return Ok(current);
             };
             user.updated_at = now;
             user.version = current.version + 1;
+            self.vet_edit(caller, check, &current, &user).await?;
             let log = Audit::new(caller, key, now).user(id).payload(payload);
             let ops = vec![
                 WriteOp::UpdateUser {
@@ -83,7 +107,10 @@ impl Service {
                 log.op(),
             ];
             match self.storage.commit(ops).await {
-                Ok(()) => return Ok(user),
+                Ok(()) => {
+                    self.publish_user(caller, event, &user, details);
+                    return Ok(user);
+                }
                 Err(Error::StaleVersion) => continue,
                 Err(e) => return Err(e),
             }
@@ -91,10 +118,40 @@ impl Service {
         Err(Error::StaleVersion)
     }
 
-    /// Absent fields stay, null clears, a value sets.
+    async fn vet_edit(
+        &self,
+        caller: &Caller,
+        check: Check<'_>,
+        before: &User,
+        after: &User,
+    ) -> Result<()> {
+        let proposal = match check {
+            Check::Nothing => return Ok(()),
+            Check::Update => Proposal::UpdateUser { before, after },
+            Check::Password(password) => Proposal::SetPassword {
+                user: after,
+                password,
+            },
+            Check::Link(provider) => {
+                let identity = after.identities.get(provider).ok_or_else(|| {
+                    Error::internal("a linked identity is missing from the edited user")
+                })?;
+                Proposal::LinkIdentity {
+                    user: after,
+                    provider,
+                    identity,
+                }
+            }
+        };
+        self.vet(caller, proposal).await
+    }
+
+    /// Absent fields stay, null clears, a value sets. A user may change its
+    /// own name and avatar; its identifiers (username, email, phone) need
+    /// `users:write` like anyone else's, since they are how it signs in.
     pub async fn update_user(&self, caller: &Caller, id: &str, input: UpdateUser) -> Result<User> {
-        caller.require(Permission::UsersWrite)?;
-        let id = UserId::parse(id)?;
+        let id = guard::user_id_for(caller, Permission::UsersWrite, id)?;
+        let self_service = !caller.permissions.allows(Permission::UsersWrite);
         let username = patch(input.username, validate::username)?;
         let primary_email = patch(input.primary_email, validate::primary_email)?;
         let primary_phone = patch(input.primary_phone, validate::primary_phone)?;
@@ -116,12 +173,23 @@ impl Service {
                 "primaryPhone",
                 &mut fields,
             );
+            // Judged on what changes, so a form that sends the current
+            // username back along with a new name still counts as self-service.
+            if self_service && let Some(field) = fields.first() {
+                return Err(Error::Forbidden(format!(
+                    "changing {field} requires the {} permission, even for oneself",
+                    Permission::UsersWrite
+                )));
+            }
             apply(&mut user.name, &name, "name", &mut fields);
             apply(&mut user.avatar, &avatar, "avatar", &mut fields);
             Ok((!fields.is_empty()).then(|| UserEdit {
                 user,
                 key: log_keys::USER_UPDATED,
                 payload: json!({ "fields": fields }),
+                check: Check::Update,
+                event: EventKind::UserUpdated,
+                details: json!({ "changedFields": fields }),
             }))
         })
         .await
@@ -134,8 +202,7 @@ impl Service {
         id: &str,
         profile: ProfileInput,
     ) -> Result<User> {
-        let id = UserId::parse(id)?;
-        require_or_self(caller, Permission::UsersWrite, &id)?;
+        let id = guard::user_id_for(caller, Permission::UsersWrite, id)?;
         let input = validate::profile_input(profile)?;
         self.edit_user(caller, &id, |current, _| {
             let change = validate::apply_profile(&current.profile, &input);
@@ -147,14 +214,21 @@ impl Service {
             Ok(Some(UserEdit {
                 user,
                 key: log_keys::USER_PROFILE_UPDATED,
+                details: json!({
+                    "changedFields": ["profile"],
+                    "profileFields": change.changed,
+                }),
                 payload: json!({ "fields": change.changed }),
+                check: Check::Update,
+                event: EventKind::UserUpdated,
             }))
         })
         .await
     }
 
     /// Top-level merge (a null removes a key), or with `replace` the whole
-    /// object.
+    /// object. Needs `users:write`, for oneself too: applications keep
+    /// entitlements there.
     pub async fn update_user_custom_data(
         &self,
         caller: &Caller,
@@ -175,12 +249,19 @@ impl Service {
             Ok(Some(UserEdit {
                 user,
                 key: log_keys::USER_CUSTOM_DATA_UPDATED,
+                details: json!({
+                    "changedFields": ["customData"],
+                    "customDataKeys": change.changed_keys,
+                }),
                 payload: json!({ "keys": change.changed_keys, "replace": replace }),
+                check: Check::Update,
+                event: EventKind::UserUpdated,
             }))
         })
         .await
     }
 
+    /// Needs `users:write`, for oneself too; never the last admin.
     pub async fn set_user_suspended(
         &self,
         caller: &Caller,
@@ -189,21 +270,27 @@ impl Service {
     ) -> Result<User> {
         caller.require(Permission::UsersWrite)?;
         let id = UserId::parse(id)?;
+        if suspended {
+            self.refuse_if_last_admin(&id, "suspend").await?;
+        }
         self.edit_user(caller, &id, |current, _| {
             if current.is_suspended == suspended {
                 return Ok(None);
             }
             let mut user = current.clone();
             user.is_suspended = suspended;
-            let key = if suspended {
-                log_keys::USER_SUSPENDED
+            let (key, event) = if suspended {
+                (log_keys::USER_SUSPENDED, EventKind::UserSuspended)
             } else {
-                log_keys::USER_UNSUSPENDED
+                (log_keys::USER_UNSUSPENDED, EventKind::UserUnsuspended)
             };
             Ok(Some(UserEdit {
                 user,
                 key,
                 payload: json!({}),
+                check: Check::Nothing,
+                event,
+                details: json!({}),
             }))
         })
         .await
@@ -236,6 +323,9 @@ impl Service {
                 user,
                 key: log_keys::USER_IDENTITY_LINKED,
                 payload: json!({ "provider": provider }),
+                check: Check::Link(&provider),
+                event: EventKind::IdentityLinked,
+                details: json!({ "provider": provider }),
             }))
         })
         .await
@@ -260,6 +350,9 @@ impl Service {
                 user,
                 key: log_keys::USER_IDENTITY_UNLINKED,
                 payload: json!({ "provider": provider }),
+                check: Check::Nothing,
+                event: EventKind::IdentityUnlinked,
+                details: json!({ "provider": provider }),
             }))
         })
         .await

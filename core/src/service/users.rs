@@ -1,10 +1,10 @@
 //! Creating, reading, listing and deleting users.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::audit::Audit;
 use super::new_user::CheckedUser;
-use super::{CreateUser, MAX_ATTEMPTS, Service, UserQuery, require_or_self};
+use super::{CreateUser, MAX_ATTEMPTS, Service, UserQuery, guard};
 use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::eval;
@@ -12,6 +12,7 @@ use crate::filter::UserFilter;
 use crate::ids::{RoleId, UserId};
 use crate::model::{User, log_keys};
 use crate::page::{Connection, PageArgs};
+use crate::plugin::EventKind;
 use crate::query::{UserOrder, UserSearch};
 use crate::storage::WriteOp;
 use crate::{cursor, time, validate};
@@ -20,13 +21,17 @@ impl Service {
     pub async fn create_user(&self, caller: &Caller, input: CreateUser) -> Result<User> {
         caller.require(Permission::UsersWrite)?;
         let new_user = CheckedUser::check(input)?.finish(&self.passwords).await?;
+        self.vet_new_user(caller, &new_user).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let role_ids = self.default_role_ids().await?;
             let (user, ops) = new_user.ops(caller, &role_ids);
             match self.storage.commit(ops).await {
-                Ok(()) => return Ok(user),
+                Ok(()) => {
+                    self.publish_created(caller, &user, &role_ids);
+                    return Ok(user);
+                }
                 // A default role deleted since we listed them: list again.
                 Err(Error::NotFound {
                     entity: Entity::Role,
@@ -35,6 +40,12 @@ impl Service {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// `UserCreated` for a user just committed with `role_ids`.
+    pub(super) fn publish_created(&self, caller: &Caller, user: &User, role_ids: &[RoleId]) {
+        let details = json!({ "roleIds": role_ids });
+        self.publish_user(caller, EventKind::UserCreated, user, details);
     }
 
     /// The roles every new user gets.
@@ -50,20 +61,16 @@ impl Service {
 
     /// `None` when no user has this (well-formed) id.
     pub async fn user(&self, caller: &Caller, id: &str) -> Result<Option<User>> {
-        let id = match UserId::parse(id) {
-            Ok(id) => id,
-            Err(e) => {
-                caller.require(Permission::UsersRead)?;
-                return Err(e);
-            }
-        };
-        require_or_self(caller, Permission::UsersRead, &id)?;
+        let id = guard::user_id_for(caller, Permission::UsersRead, id)?;
         self.storage.user(&id).await
     }
 
-    /// Users by id, in the order of `ids`, absent ones left out.
+    /// Users by id, in the order of `ids`, absent ones left out. A user may
+    /// always read itself.
     pub async fn users_by_ids(&self, caller: &Caller, ids: &[UserId]) -> Result<Vec<User>> {
-        caller.require(Permission::UsersRead)?;
+        if !guard::all_self(caller, ids) {
+            caller.require(Permission::UsersRead)?;
+        }
         self.storage.users(ids).await
     }
 
@@ -114,16 +121,24 @@ impl Service {
         }))
     }
 
-    /// Deletes the user and its role assignments; its log entries stay.
+    /// Deletes the user, its role assignments and tokens; its log entries
+    /// stay. Never the last admin.
     pub async fn delete_user(&self, caller: &Caller, id: &str) -> Result<UserId> {
         caller.require(Permission::UsersDelete)?;
         let id = UserId::parse(id)?;
+        self.refuse_if_last_admin(&id, "delete").await?;
         let log = Audit::new(caller, log_keys::USER_DELETED, time::now())
             .user(&id)
             .payload(Value::Object(Default::default()));
         self.storage
             .commit(vec![WriteOp::DeleteUser { id: id.clone() }, log.op()])
             .await?;
+        self.publish(
+            caller,
+            EventKind::UserDeleted,
+            Some(&id),
+            || json!({ "userId": id }),
+        );
         Ok(id)
     }
 

@@ -9,18 +9,26 @@ pub mod logs;
 pub mod order;
 pub mod roles;
 pub mod scalars;
+pub mod session;
+pub mod tokens;
 pub mod users;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use usergraph_core::Service;
 
+use crate::introspection::RefuseIntrospection;
 use crate::limits::{ApiSettings, QueryLimits};
 
 #[derive(Debug, Default, MergedObject)]
 pub struct Query(users::UsersQuery, roles::RolesQuery, logs::LogsQuery);
 
 #[derive(Debug, Default, MergedObject)]
-pub struct Mutation(users::UsersMutation, roles::RolesMutation);
+pub struct Mutation(
+    users::UsersMutation,
+    roles::RolesMutation,
+    tokens::TokensMutation,
+    session::SessionMutation,
+);
 
 pub type UsergraphSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -38,8 +46,17 @@ pub fn sdl() -> String {
 fn schema_builder(
     settings: &ApiSettings,
 ) -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).extension(QueryLimits {
-        max_depth: settings.max_depth,
-        max_complexity: settings.max_complexity,
-    })
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .extension(QueryLimits {
+            max_depth: settings.max_depth,
+            max_complexity: settings.max_complexity,
+        })
+        .extension(crate::observability::Observe);
+    if settings.introspection {
+        builder
+    } else {
+        builder
+            .disable_introspection()
+            .extension(RefuseIntrospection)
+    }
 }

@@ -14,6 +14,7 @@ use super::logs::{LogConnection, LogFilter};
 use super::order::UserOrder;
 use super::roles::Role;
 use super::scalars::{DateTime, Json, json_object};
+use super::tokens::PersonalAccessToken;
 use crate::errors::{ServiceResultExt, to_graphql};
 use crate::limits::page_cost;
 use crate::loaders::RolesLoader;
@@ -99,8 +100,19 @@ impl User {
         self.0.updated_at
     }
 
-    /// This user's log entries, newest first. `filter.userId`, if given,
-    /// is AND-ed with this user.
+    /// In creation order, revoked ones included (with `revokedAt`); never
+    /// the secrets. One's own, or anyone's with `tokens:read`.
+    async fn personal_access_tokens(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<PersonalAccessToken>> {
+        let (service, caller) = service_and_caller(ctx)?;
+        let tokens = service.personal_tokens(caller, &self.0.id).await.gql()?;
+        Ok(tokens.into_iter().map(PersonalAccessToken).collect())
+    }
+
+    /// This user's log entries, newest first: one's own, or anyone's with
+    /// `logs:read`. `filter.userId`, if given, is AND-ed with this user.
     #[graphql(complexity = "page_cost(first, None) * child_complexity")]
     async fn logs(
         &self,
@@ -241,15 +253,12 @@ pub struct UsersQuery;
 
 #[Object]
 impl UsersQuery {
-    /// The authenticated user. Always null until authentication exists:
-    /// requests are not tied to a user yet.
+    /// The user the request's token acts as. Needs no permission; an
+    /// anonymous request gets `UNAUTHENTICATED`.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let (service, caller) = service_and_caller(ctx)?;
-        let Some(user_id) = &caller.user_id else {
-            return Ok(None);
-        };
-        let user = service.user(caller, user_id.as_str()).await.gql()?;
-        Ok(user.map(User))
+        let user = service.me(caller).await.gql()?;
+        Ok(Some(User(user)))
     }
 
     /// Null when no user has this id.

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 
 use crate::error::{Entity, Error, Result};
 use crate::eval;
-use crate::ids::{RoleId, UserId};
-use crate::model::{LogEntry, Role, User};
+use crate::ids::{RoleId, TokenId, UserId};
+use crate::model::{AccessToken, LogEntry, Role, TokenDigest, User};
 use crate::query::{LogSearch, Page, RoleSearch, UserSearch};
 use crate::storage::{Storage, UniqueKey, WriteOp};
 
@@ -21,6 +21,7 @@ pub(super) struct State {
     pub roles: BTreeMap<RoleId, Role>,
     pub assignments: BTreeMap<UserId, BTreeSet<RoleId>>,
     pub logs: Vec<LogEntry>,
+    pub tokens: BTreeMap<TokenId, AccessToken>,
     pub commits: usize,
 }
 
@@ -56,6 +57,24 @@ fn check_unique(state: &State, user: &User) -> Result<()> {
         if keys.phone.is_some() && keys.phone == theirs.phone {
             return Err(Error::PhoneAlreadyInUse);
         }
+    }
+    Ok(())
+}
+
+fn check_token_name(state: &State, token: &AccessToken) -> Result<()> {
+    let Some(key) = token.name_key() else {
+        return Ok(());
+    };
+    let taken = state.tokens.values().any(|other| {
+        other.id != token.id
+            && other.user_id == token.user_id
+            && other.name_key().as_ref() == Some(&key)
+    });
+    if taken {
+        return Err(Error::conflict(
+            Some("name"),
+            "a token with this name exists",
+        ));
     }
     Ok(())
 }
@@ -98,6 +117,7 @@ impl Memory {
             WriteOp::DeleteUser { id } => {
                 state.users.remove(&id).ok_or_else(|| user_missing(&id))?;
                 state.assignments.remove(&id);
+                state.tokens.retain(|_, token| token.user_id != id);
             }
             WriteOp::InsertRole(role) => {
                 if state
@@ -161,6 +181,38 @@ impl Memory {
                     .insert(user_id, role_ids.into_iter().collect());
             }
             WriteOp::AppendLog(entry) => state.logs.push(*entry),
+            WriteOp::InsertToken(token) => {
+                if !state.users.contains_key(&token.user_id) {
+                    return Err(user_missing(&token.user_id));
+                }
+                let exists = state.tokens.contains_key(&token.id)
+                    || state.tokens.values().any(|t| t.digest == token.digest);
+                if exists {
+                    return Err(Error::conflict(Some("id"), "token exists"));
+                }
+                check_token_name(state, &token)?;
+                state.tokens.insert(token.id.clone(), *token);
+            }
+            WriteOp::UpdateToken {
+                token,
+                expected_version,
+            } => {
+                let stored = state
+                    .tokens
+                    .get(&token.id)
+                    .ok_or_else(|| Error::not_found(Entity::Token, token.id.as_str()))?;
+                if stored.version != expected_version {
+                    return Err(Error::StaleVersion);
+                }
+                check_token_name(state, &token)?;
+                state.tokens.insert(token.id.clone(), *token);
+            }
+            WriteOp::DeleteToken { id } => {
+                state
+                    .tokens
+                    .remove(&id)
+                    .ok_or_else(|| Error::not_found(Entity::Token, id.as_str()))?;
+            }
         }
         Ok(())
     }
@@ -280,5 +332,26 @@ impl Storage for Memory {
             self.state.lock().unwrap().logs.iter(),
             search,
         ))
+    }
+
+    async fn token(&self, id: &TokenId) -> Result<Option<AccessToken>> {
+        Ok(self.state.lock().unwrap().tokens.get(id).cloned())
+    }
+
+    async fn token_by_digest(&self, digest: &TokenDigest) -> Result<Option<AccessToken>> {
+        let state = self.state.lock().unwrap();
+        Ok(state.tokens.values().find(|t| &t.digest == digest).cloned())
+    }
+
+    async fn tokens_of_user(&self, user_id: &UserId) -> Result<Vec<AccessToken>> {
+        let state = self.state.lock().unwrap();
+        let mut tokens: Vec<AccessToken> = state
+            .tokens
+            .values()
+            .filter(|t| &t.user_id == user_id)
+            .cloned()
+            .collect();
+        tokens.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(tokens)
     }
 }

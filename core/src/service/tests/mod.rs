@@ -1,8 +1,16 @@
 //! The service's own rules, over a small in-memory storage. The full
 //! behaviour on real backends is the conformance suite's job.
 
+mod authz;
 mod batch;
+mod bootstrap;
+mod escalation;
+mod last_admin;
 mod memory;
+mod plugins;
+mod sessions;
+mod throttle;
+mod tokens;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -27,8 +35,11 @@ fn admin() -> Caller {
     Caller::system()
 }
 
+/// A signed-in user (not stored) holding exactly `permissions`; without a
+/// user a caller would be anonymous.
 fn caller_with(permissions: &[Permission]) -> Caller {
     Caller {
+        user_id: Some(UserId::parse("signed-in-caller").unwrap()),
         permissions: Permissions::Only(permissions.iter().copied().collect::<BTreeSet<_>>()),
         ..Caller::system()
     }

@@ -1,0 +1,126 @@
+//! Rules that protect the installation from its own callers: the built-in
+//! admin role, the last admin, and grants beyond the granter's permissions.
+
+use super::{Service, require_or_self};
+use crate::caller::{Caller, Permission};
+use crate::error::{Error, Result};
+use crate::filter::{RoleMembership, UserFilter};
+use crate::ids::UserId;
+use crate::model::Role;
+use crate::query::{UserOrder, UserSearch};
+
+/// The name of the built-in role that holds every permission.
+pub(crate) const ADMIN_ROLE_NAME: &str = "admin";
+
+/// Whether `id` is the caller's own user.
+pub(super) fn is_self(caller: &Caller, id: &UserId) -> bool {
+    caller.user_id.as_ref() == Some(id)
+}
+
+/// Whether every one of `ids` (at least one) is the caller's own user.
+pub(super) fn all_self(caller: &Caller, ids: &[UserId]) -> bool {
+    !ids.is_empty() && ids.iter().all(|id| is_self(caller, id))
+}
+
+/// Parses the target user id of an operation that needs `permission`
+/// unless the caller acts on itself. A malformed id is reported only to a
+/// caller who could have used a good one, so an anonymous caller always
+/// hears `UNAUTHENTICATED` first.
+pub(super) fn user_id_for(caller: &Caller, permission: Permission, raw: &str) -> Result<UserId> {
+    match UserId::parse(raw) {
+        Ok(id) => {
+            require_or_self(caller, permission, &id)?;
+            Ok(id)
+        }
+        Err(e) => {
+            caller.require(permission)?;
+            Err(e)
+        }
+    }
+}
+
+/// Fails unless the caller holds every permission in `granted`, the
+/// permission strings of a role being granted, created or widened: nobody
+/// hands out more than they hold. Strings that name no usergraph permission
+/// grant nothing the service checks, so they need nothing either.
+pub(super) fn require_grantable<'a>(
+    caller: &Caller,
+    granted: impl IntoIterator<Item = &'a String>,
+) -> Result<()> {
+    match granted
+        .into_iter()
+        .filter_map(|raw| Permission::parse(raw))
+        .find(|permission| !caller.permissions.allows(*permission))
+    {
+        None => Ok(()),
+        Some(_) if caller.is_anonymous() => Err(Error::Unauthenticated),
+        Some(missing) => Err(Error::Forbidden(format!(
+            "you cannot grant the {missing} permission, which you do not hold"
+        ))),
+    }
+}
+
+/// The built-in admin role: the role whose name key is `admin`.
+pub(super) fn is_admin_role(role: &Role) -> bool {
+    role.name_key() == ADMIN_ROLE_NAME
+}
+
+pub(super) fn admin_role_is_fixed() -> Error {
+    Error::Forbidden(
+        "the built-in admin role cannot be changed: it cannot be renamed, deleted or given other permissions"
+            .into(),
+    )
+}
+
+impl Service {
+    /// The built-in admin role, if it exists yet.
+    pub(super) async fn admin_role(&self) -> Result<Option<Role>> {
+        self.storage.role_by_name(ADMIN_ROLE_NAME).await
+    }
+
+    /// Fails with `FORBIDDEN` when `user_id` is the only unsuspended holder
+    /// of the admin role, which `action` (e.g. "delete") would take away.
+    ///
+    /// One storage search of at most two users, never a scan. The check and
+    /// the write that follows are separate steps, so two concurrent
+    /// operations on the last two admins can each see the other and both
+    /// pass, leaving none. Closing that would need a conditional write in
+    /// every backend; the process itself can still recover (the CLI acts
+    /// with system authority and can assign the role again).
+    pub(super) async fn refuse_last_admin(
+        &self,
+        admin: &Role,
+        user_id: &UserId,
+        action: &str,
+    ) -> Result<()> {
+        let search = UserSearch {
+            filter: UserFilter::And(vec![
+                UserFilter::Roles(RoleMembership {
+                    any: Some(vec![admin.id.clone()]),
+                    ..RoleMembership::default()
+                }),
+                UserFilter::IsSuspended(false),
+            ]),
+            order: vec![UserOrder::DEFAULT],
+            after: None,
+            backward: false,
+            limit: 2,
+            count_total: false,
+        };
+        let admins = self.storage.search_users(&search).await?.items;
+        if admins.len() == 1 && admins.iter().any(|user| &user.id == user_id) {
+            return Err(Error::Forbidden(format!(
+                "cannot {action} the last admin: make another active user an admin first"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`Service::refuse_last_admin`] for whatever admin role exists.
+    pub(super) async fn refuse_if_last_admin(&self, user_id: &UserId, action: &str) -> Result<()> {
+        match self.admin_role().await? {
+            Some(admin) => self.refuse_last_admin(&admin, user_id, action).await,
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! What an import did, line by line, and the batching that feeds the
+//! service: shared by the JSON Lines and the CSV importers.
+
+use super::error::TransferError;
+use super::progress::Progress;
+use crate::caller::Caller;
+use crate::error::Error;
+use crate::service::{ImportOutcome, ImportedUser, OnExisting, Service};
+
+/// Users handed to the service per call (its own commits are of this size).
+pub const BATCH: usize = 500;
+
+/// At most this many line errors are kept in a report; `failed` counts all.
+pub const MAX_REPORTED_ERRORS: usize = 100_000;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// What to do with users and roles that exist already.
+    pub on_existing: OnExisting,
+    /// Stop after the first bad line instead of going on. Lines are written
+    /// in batches, so lines of the same batch after the bad one may have
+    /// been written; nothing after that batch is.
+    pub fail_fast: bool,
+}
+
+/// One line that was not imported, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based line number in the file.
+    pub line: u64,
+    /// The usergraph error code (`VALIDATION`, `USERNAME_ALREADY_IN_USE`,
+    /// ...) or `PARSE` for a line that is not a valid record.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.code, self.message)
+    }
+}
+
+/// The outcome of an import.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: u64,
+    pub updated: u64,
+    /// Existing records left as they were.
+    pub skipped: u64,
+    pub failed: u64,
+    /// The failed lines, by line number (the first [`MAX_REPORTED_ERRORS`]).
+    pub errors: Vec<LineError>,
+    /// Set when `fail_fast` stopped the import before the end.
+    pub stopped_early: bool,
+}
+
+impl ImportReport {
+    pub fn record(&mut self, line: u64, outcome: Result<ImportOutcome, Error>) {
+        match outcome {
+            Ok(ImportOutcome::Created) => self.created += 1,
+            Ok(ImportOutcome::Updated) => self.updated += 1,
+            Ok(ImportOutcome::Skipped) => self.skipped += 1,
+            Err(e) => self.fail(line, e.code(), describe(&e)),
+        }
+    }
+
+    pub fn fail(&mut self, line: u64, code: &'static str, message: String) {
+        self.failed += 1;
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            self.errors.push(LineError {
+                line,
+                code,
+                message,
+            });
+        }
+    }
+
+    /// Lines processed so far.
+    pub fn done(&self) -> u64 {
+        self.created + self.updated + self.skipped + self.failed
+    }
+}
+
+/// An error as a line of the report: the field at fault, then the message.
+fn describe(error: &Error) -> String {
+    match error.field() {
+        Some(field) if !error.to_string().contains(field) => format!("{field}: {error}"),
+        _ => error.to_string(),
+    }
+}
+
+/// Collects parsed users and hands them to the service a batch at a time.
+pub(super) struct Batcher<'a> {
+    pub service: &'a Service,
+    pub caller: &'a Caller,
+    pub options: ImportOptions,
+    pub progress: &'a mut dyn Progress,
+    pub report: ImportReport,
+    pending: Vec<(u64, ImportedUser)>,
+}
+
+impl<'a> Batcher<'a> {
+    pub fn new(
+        service: &'a Service,
+        caller: &'a Caller,
+        options: ImportOptions,
+        progress: &'a mut dyn Progress,
+    ) -> Self {
+        Batcher {
+            service,
+            caller,
+            options,
+            progress,
+            report: ImportReport::default(),
+            pending: Vec::with_capacity(BATCH),
+        }
+    }
+
+    /// Whether the import should stop (`fail_fast` after a failure).
+    pub fn should_stop(&self) -> bool {
+        self.options.fail_fast && self.report.failed > 0
+    }
+
+    /// A line refused before it reaches the service (`PARSE`: not a
+    /// record at all; `VALIDATION`: a cell that is not what its column
+    /// holds).
+    pub async fn reject(
+        &mut self,
+        line: u64,
+        code: &'static str,
+        message: String,
+    ) -> Result<(), TransferError> {
+        // Earlier lines are written first: with `fail_fast`, everything
+        // before the bad line is in, nothing after it.
+        self.flush().await?;
+        self.report.fail(line, code, message);
+        self.progress.advance(1);
+        Ok(())
+    }
+
+    pub async fn push(&mut self, line: u64, user: ImportedUser) -> Result<(), TransferError> {
+        self.pending.push((line, user));
+        if self.pending.len() >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn flush(&mut self) -> Result<(), TransferError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let (lines, users): (Vec<u64>, Vec<ImportedUser>) = self.pending.drain(..).unzip();
+        let outcomes = self
+            .service
+            .import_users_batch(self.caller, users, self.options.on_existing)
+            .await?;
+        let count = outcomes.len() as u64;
+        for (line, outcome) in lines.into_iter().zip(outcomes) {
+            self.report.record(line, outcome);
+        }
+        self.progress.advance(count);
+        Ok(())
+    }
+
+    /// Writes what is left, refreshes storage statistics after a load, and
+    /// returns the report with its errors in line order.
+    pub async fn finish(mut self) -> Result<ImportReport, TransferError> {
+        if !self.should_stop() {
+            self.flush().await?;
+        }
+        if self.report.created + self.report.updated > 0 {
+            self.service.storage().optimize_after_bulk_load().await?;
+        }
+        self.progress.finish();
+        let mut report = self.report;
+        report.errors.sort_by_key(|e| e.line);
+        Ok(report)
+    }
+}

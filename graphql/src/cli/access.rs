@@ -1,0 +1,66 @@
+//! Flags of `serve` about access control: sessions, tokens, sign-in
+//! throttling and introspection.
+
+use clap::{ArgAction, Args};
+
+use crate::config::Config;
+
+#[derive(Debug, Default, Args)]
+pub struct AccessArgs {
+    /// How long a `signIn` session lasts, in seconds.
+    #[arg(long)]
+    pub session_lifetime_secs: Option<u64>,
+
+    /// Longest lifetime of a personal access token, in days; when set, every
+    /// new token must have an `expiresAt` within it. Unset: no limit.
+    #[arg(long)]
+    pub max_token_lifetime_days: Option<u64>,
+
+    /// Failed sign-ins (and password checks) of one account, within the
+    /// window, before further attempts are refused with `RATE_LIMITED`.
+    #[arg(long)]
+    pub throttle_max_failures_per_account: Option<u32>,
+
+    /// Failed sign-ins, password checks and refused tokens from one client
+    /// address, within the window, before it is refused with `RATE_LIMITED`.
+    #[arg(long)]
+    pub throttle_max_failures_per_address: Option<u32>,
+
+    /// The sliding window failures are counted in, in seconds.
+    #[arg(long)]
+    pub throttle_window_secs: Option<u64>,
+
+    /// Whether the schema answers introspection queries.
+    #[arg(long, action = ArgAction::Set)]
+    pub introspection: Option<bool>,
+
+    /// Refuse introspection queries (the same as `--introspection false`).
+    #[arg(long)]
+    pub no_introspection: bool,
+}
+
+impl AccessArgs {
+    pub fn apply(&self, config: &mut Config) {
+        if let Some(secs) = self.session_lifetime_secs {
+            config.session_lifetime_secs = secs;
+        }
+        if let Some(days) = self.max_token_lifetime_days {
+            config.max_token_lifetime_days = Some(days);
+        }
+        if let Some(max) = self.throttle_max_failures_per_account {
+            config.throttle_max_failures_per_account = max;
+        }
+        if let Some(max) = self.throttle_max_failures_per_address {
+            config.throttle_max_failures_per_address = max;
+        }
+        if let Some(secs) = self.throttle_window_secs {
+            config.throttle_window_secs = secs;
+        }
+        if let Some(on) = self.introspection {
+            config.introspection = on;
+        }
+        if self.no_introspection {
+            config.introspection = false;
+        }
+    }
+}

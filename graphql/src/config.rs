@@ -1,0 +1,322 @@
+//! The server's configuration (binary only): defaults, then the TOML file,
+//! then `USERGRAPH_*` environment variables, then command-line flags, each
+//! overriding the one before. A setting has one name everywhere: the file
+//! key `throttle_window_secs` is the variable `USERGRAPH_THROTTLE_WINDOW_SECS`
+//! and the flag `--throttle-window-secs`. Plugin settings are nested: the
+//! `[plugins.webhooks]` key `timeout_ms` is the variable
+//! `USERGRAPH_PLUGINS__WEBHOOKS__TIMEOUT_MS`. An unknown key, in the file or
+//! among the variables, is an error that names it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use usergraph::ApiSettings;
+use usergraph_core::ServiceSettings;
+use usergraph_core::service::Argon2Params;
+use usergraph_plugins::PluginsSettings;
+
+use crate::backend::{self, PgSettings};
+
+/// Read when present and no `--config` is given.
+pub const DEFAULT_FILE: &str = "usergraph.toml";
+
+/// The prefix of the environment variables read.
+const ENV_PREFIX: &str = "USERGRAPH_";
+
+/// Variables under the prefix that are not settings: `USERGRAPH_CONFIG`
+/// names the file itself.
+const ENV_NOT_SETTINGS: &[&str] = &["config"];
+
+/// Shown instead of a secret by `usergraph config`.
+const REDACTED: &str = "***";
+
+const SECS_PER_DAY: u64 = 86_400;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event (coloured on a terminal).
+    #[default]
+    Text,
+    /// One JSON object per event, for log collectors.
+    Json,
+}
+
+/// Every setting of `usergraph serve`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the API (and /healthz, /readyz, /metrics) listens on.
+    pub listen: SocketAddr,
+    /// Where the data lives; the scheme picks the backend.
+    pub database_url: String,
+    pub pg_max_connections: u32,
+    /// 0: no limit.
+    pub pg_statement_timeout_ms: u64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub max_concurrent_hashes: usize,
+    pub max_body_bytes: usize,
+    pub max_query_depth: usize,
+    pub max_query_complexity: usize,
+    pub max_batch: usize,
+    pub introspection: bool,
+    pub session_lifetime_secs: u64,
+    /// Unset: personal access tokens may live forever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_token_lifetime_days: Option<u64>,
+    pub throttle_max_failures_per_account: u32,
+    pub throttle_max_failures_per_address: u32,
+    pub throttle_window_secs: u64,
+    pub log_format: LogFormat,
+    /// Whether `GET /metrics` is served.
+    pub metrics: bool,
+    /// How long shutdown waits for in-flight requests, then for plugins
+    /// to finish delivering events.
+    pub shutdown_timeout_secs: u64,
+    /// Events each plugin may have waiting before new ones are dropped.
+    pub plugin_queue_capacity: usize,
+    /// The plugins to run: see [`PluginsSettings`]. Kept as a table here so
+    /// that `usergraph config` can print it back.
+    pub plugins: toml::Table,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let service = ServiceSettings::default();
+        let api = ApiSettings::default();
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "redb://./data/usergraph.redb".to_owned(),
+            pg_max_connections: 10,
+            pg_statement_timeout_ms: 30_000,
+            argon2_memory_kib: service.argon2.memory_kib,
+            argon2_iterations: service.argon2.iterations,
+            argon2_parallelism: service.argon2.parallelism,
+            max_concurrent_hashes: service.max_concurrent_hashes,
+            max_body_bytes: api.max_body_bytes,
+            max_query_depth: api.max_depth,
+            max_query_complexity: api.max_complexity,
+            max_batch: api.max_batch,
+            introspection: api.introspection,
+            session_lifetime_secs: service.session_lifetime.as_secs(),
+            max_token_lifetime_days: service
+                .max_token_lifetime
+                .map(|lifetime| lifetime.as_secs() / SECS_PER_DAY),
+            throttle_max_failures_per_account: service.throttle.max_failures_per_account,
+            throttle_max_failures_per_address: service.throttle.max_failures_per_address,
+            throttle_window_secs: service.throttle.window.as_secs(),
+            log_format: LogFormat::Text,
+            metrics: true,
+            shutdown_timeout_secs: 10,
+            plugin_queue_capacity: 1024,
+            plugins: toml::Table::new(),
+        }
+    }
+}
+
+/// The file and environment layers; flags are applied on the result.
+pub fn layers(file: Option<&Path>, env: Env) -> Figment {
+    let figment = Figment::from(Serialized::defaults(Config::default()));
+    let figment = match file {
+        Some(path) => figment.merge(Toml::file_exact(path)),
+        None => figment,
+    };
+    figment.merge(env)
+}
+
+/// The `USERGRAPH_*` variables of this process.
+pub fn env() -> Env {
+    Env::prefixed(ENV_PREFIX)
+        .ignore(ENV_NOT_SETTINGS)
+        .split("__")
+}
+
+/// The file to read: `--config` (or `USERGRAPH_CONFIG`) if given, else
+/// `./usergraph.toml` if it exists.
+pub fn file(given: Option<PathBuf>) -> Option<PathBuf> {
+    given.or_else(|| {
+        let default = PathBuf::from(DEFAULT_FILE);
+        default.is_file().then_some(default)
+    })
+}
+
+/// The settings `figment` holds, with the plugin table checked too.
+pub fn extract(figment: &Figment) -> Result<Config, String> {
+    let config: Config = figment
+        .extract()
+        .map_err(|e| format!("invalid configuration: {e}"))?;
+    config.plugin_settings()?;
+    Ok(config)
+}
+
+impl Config {
+    pub fn service_settings(&self) -> ServiceSettings {
+        let mut settings = ServiceSettings {
+            argon2: Argon2Params {
+                memory_kib: self.argon2_memory_kib,
+                iterations: self.argon2_iterations,
+                parallelism: self.argon2_parallelism,
+            },
+            max_concurrent_hashes: self.max_concurrent_hashes,
+            session_lifetime: Duration::from_secs(self.session_lifetime_secs),
+            max_token_lifetime: self
+                .max_token_lifetime_days
+                .map(|days| Duration::from_secs(days.saturating_mul(SECS_PER_DAY))),
+            ..ServiceSettings::default()
+        };
+        settings.throttle.max_failures_per_account = self.throttle_max_failures_per_account;
+        settings.throttle.max_failures_per_address = self.throttle_max_failures_per_address;
+        settings.throttle.window = Duration::from_secs(self.throttle_window_secs);
+        settings
+    }
+
+    pub fn api_settings(&self) -> ApiSettings {
+        ApiSettings {
+            max_body_bytes: self.max_body_bytes,
+            max_depth: self.max_query_depth,
+            max_complexity: self.max_query_complexity,
+            max_batch: self.max_batch,
+            introspection: self.introspection,
+        }
+    }
+
+    pub fn pg_settings(&self) -> PgSettings {
+        PgSettings {
+            max_connections: self.pg_max_connections,
+            statement_timeout: Duration::from_millis(self.pg_statement_timeout_ms),
+        }
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    /// The `[plugins]` table as the plugins crate reads it; an unknown key
+    /// in it is an error naming the key.
+    pub fn plugin_settings(&self) -> Result<PluginsSettings, String> {
+        PluginsSettings::deserialize(toml::Value::Table(self.plugins.clone()))
+            .map_err(|e| format!("invalid configuration: plugins: {e}"))
+    }
+
+    /// The configuration as TOML, fit to show: the database password and
+    /// every plugin `secret` are replaced by `***`.
+    pub fn to_redacted_toml(&self) -> Result<String, String> {
+        let mut shown = self.clone();
+        shown.database_url = backend::redacted(&shown.database_url);
+        redact_secrets(&mut shown.plugins);
+        toml::to_string(&shown).map_err(|e| format!("cannot print the configuration: {e}"))
+    }
+}
+
+fn redact_secrets(table: &mut toml::Table) {
+    for (key, value) in table.iter_mut() {
+        if key.contains("secret") {
+            *value = toml::Value::String(REDACTED.to_owned());
+        } else {
+            redact_value(value);
+        }
+    }
+}
+
+fn redact_value(value: &mut toml::Value) {
+    match value {
+        toml::Value::Table(table) => redact_secrets(table),
+        toml::Value::Array(items) => items.iter_mut().for_each(redact_value),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stands for the environment: variables under a test-only prefix.
+    fn no_env() -> Env {
+        Env::prefixed("USERGRAPH_TEST_NOTHING_SET_").split("__")
+    }
+
+    fn from_toml(text: &str) -> Result<Config, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("usergraph.toml");
+        std::fs::write(&path, text).unwrap();
+        extract(&layers(Some(&path), no_env()))
+    }
+
+    #[test]
+    fn defaults_match_the_service_and_api_defaults() {
+        let config = extract(&layers(None, no_env())).unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.service_settings(), ServiceSettings::default());
+        assert_eq!(config.api_settings(), ApiSettings::default());
+        assert_eq!(
+            config.plugin_settings().unwrap(),
+            PluginsSettings::default()
+        );
+    }
+
+    #[test]
+    fn the_file_sets_values() {
+        let config = from_toml(
+            "listen = \"0.0.0.0:9000\"\nthrottle_window_secs = 60\n\
+             max_token_lifetime_days = 90\nintrospection = false\nlog_format = \"json\"\n\
+             [plugins.email_domains]\nallow = [\"example.com\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(
+            config.service_settings().throttle.window,
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            config.service_settings().max_token_lifetime,
+            Some(Duration::from_secs(90 * SECS_PER_DAY))
+        );
+        assert!(!config.api_settings().introspection);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config.plugin_settings().unwrap().email_domains.is_some());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = from_toml("listen = \"0.0.0.0:9000\"\nthrotle_window_secs = 60\n").unwrap_err();
+        assert!(err.contains("throtle_window_secs"), "{err}");
+        let err = from_toml("[plugins.webhooks]\nendpoints = []\ntimeout = 5\n").unwrap_err();
+        assert!(err.contains("timeout"), "{err}");
+        let err = from_toml("[plugins.spam_filter]\n").unwrap_err();
+        assert!(err.contains("spam_filter"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let err = extract(&layers(
+            Some(Path::new("/no/such/usergraph.toml")),
+            no_env(),
+        ))
+        .unwrap_err();
+        assert!(err.contains("/no/such/usergraph.toml"), "{err}");
+    }
+
+    #[test]
+    fn printed_config_hides_secrets_and_reads_back() {
+        let config = from_toml(
+            "database_url = \"postgres://app:hunter2@db/ug\"\n\
+             [[plugins.webhooks.endpoints]]\nurl = \"https://hooks.example.com/x\"\n\
+             secret = \"whsec-topsecret-value\"\nevents = [\"User.Created\"]\n",
+        )
+        .unwrap();
+        let shown = config.to_redacted_toml().unwrap();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("whsec-topsecret-value"), "{shown}");
+        assert!(shown.contains("postgres://app:***@db/ug"), "{shown}");
+        let back = from_toml(&shown).unwrap();
+        assert_eq!(back.listen, config.listen);
+        assert_eq!(back.max_batch, config.max_batch);
+    }
+}
