@@ -4,6 +4,7 @@
 
 mod access;
 mod admin;
+mod transfer;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 pub use self::access::AccessArgs;
 pub use self::admin::{AdminArgs, AdminCommand, TokenArgs};
+pub use self::transfer::{ExportArgs, ImportArgs, ImportFormat};
 use crate::backend::PgSettings;
 use crate::config::{self, Config, LogFormat};
 
@@ -44,6 +46,10 @@ enum Command {
     Migrate(MigrateArgs),
     /// Administer the store directly, with the process's own authority.
     Admin(AdminArgs),
+    /// Write every user, then every role, as JSON Lines.
+    Export(ExportArgs),
+    /// Import an export file (JSON Lines) or a CSV file of users.
+    Import(ImportArgs),
 }
 
 /// What to do, once the command line is read.
@@ -54,6 +60,8 @@ pub enum Action {
     PrintSchema,
     Migrate(MigrateArgs),
     AdminToken(TokenArgs),
+    Export(ExportArgs),
+    Import(ImportArgs),
 }
 
 impl Cli {
@@ -67,6 +75,8 @@ impl Cli {
             Some(Command::Admin(AdminArgs {
                 command: AdminCommand::Token(args),
             })) => Action::AdminToken(args),
+            Some(Command::Export(args)) => Action::Export(args),
+            Some(Command::Import(args)) => Action::Import(args),
         }
     }
 }

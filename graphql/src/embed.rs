@@ -26,7 +26,6 @@ use usergraph_core::{Caller, Error, Result, Service, ServiceSettings, Storage};
 
 use crate::errors::ensure_codes;
 use crate::limits::ApiSettings;
-use crate::loaders::RolesLoader;
 use crate::schema::{UsergraphSchema, build_schema};
 
 /// An assembled usergraph: the core [`Service`] (plugins included), its
@@ -93,7 +92,7 @@ impl Usergraph {
     /// `into_make_service_with_connect_info::<SocketAddr>()` (or
     /// [`crate::serve`]) so that the audit log records client addresses.
     pub fn router(&self) -> Router {
-        crate::router::router(self.service.clone(), self.api)
+        crate::router::router_with_schema(self.service.clone(), self.schema.clone(), self.api)
     }
 
     /// Runs one GraphQL operation as `caller`, without HTTP. Errors carry
@@ -103,10 +102,7 @@ impl Usergraph {
         caller: Caller,
         request: impl Into<Request>,
     ) -> async_graphql::Response {
-        let request = request
-            .into()
-            .data(RolesLoader::new(self.service.clone(), caller.clone()))
-            .data(caller);
+        let request = crate::router::with_caller(request.into(), &self.service, caller);
         let mut response = self.schema.execute(request).await;
         ensure_codes(&mut response.errors);
         response

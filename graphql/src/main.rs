@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod logging;
 mod server;
+mod transfer;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -30,6 +31,9 @@ fn main() -> ExitCode {
         Action::Migrate(args) => run(migrate(args)),
         // Its stdout is the secret alone: logs go to stderr.
         Action::AdminToken(args) => run_quietly(admin::mint_token(args)),
+        // An export may go to stdout; reports and progress go to stderr.
+        Action::Export(args) => run_quietly(transfer::export(args)),
+        Action::Import(args) => run_quietly(transfer::import(args)),
     }
 }
 

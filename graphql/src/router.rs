@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request, ServerError};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -33,21 +33,26 @@ struct AppState {
     schema: UsergraphSchema,
     service: Service,
     settings: ApiSettings,
-    graphiql: String,
 }
 
 /// The API's routes, with its limits. Serve it with [`serve`] (or with
 /// `into_make_service_with_connect_info::<SocketAddr>()`) so that log
 /// entries get the client's address.
 pub fn router(service: Service, settings: ApiSettings) -> Router {
+    let schema = build_schema(service.clone(), &settings);
+    router_with_schema(service, schema, settings)
+}
+
+/// [`router`] over a schema already built for `service` with `settings`.
+pub(crate) fn router_with_schema(
+    service: Service,
+    schema: UsergraphSchema,
+    settings: ApiSettings,
+) -> Router {
     let state = Arc::new(AppState {
-        schema: build_schema(service.clone(), &settings),
+        schema,
         service,
         settings,
-        graphiql: GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("usergraph")
-            .finish(),
     });
     let max_body_bytes = settings.max_body_bytes;
     Router::new()
@@ -86,8 +91,31 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-async fn graphiql(State(state): State<Arc<AppState>>) -> Html<String> {
-    Html(state.graphiql.clone())
+/// GraphiQL posts to the path it is served from, so that it follows any
+/// prefix the host mounts the router under.
+async fn graphiql(OriginalUri(uri): OriginalUri) -> Html<String> {
+    let endpoint = graphiql_endpoint(uri.path());
+    Html(
+        GraphiQLSource::build()
+            .endpoint(&endpoint)
+            .title("usergraph")
+            .finish(),
+    )
+}
+
+/// `path` with every byte percent-encoded that could mean something in the
+/// page's script (quotes, backslashes: a prefix with a path parameter is
+/// whatever the client sent).
+fn graphiql_endpoint(path: &str) -> String {
+    let mut endpoint = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/!$()*+,;:@%".contains(&byte) {
+            endpoint.push(char::from(byte));
+        } else {
+            endpoint.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    endpoint
 }
 
 async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
@@ -137,11 +165,7 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
             ),
         );
     }
-    let prepare = |request: Request| {
-        request
-            .data(RolesLoader::new(state.service.clone(), caller.clone()))
-            .data(caller.clone())
-    };
+    let prepare = |request: Request| with_caller(request, &state.service, caller.clone());
     let mut response = match batch {
         BatchRequest::Single(request) => {
             BatchResponse::Single(state.schema.execute(prepare(request)).await)
@@ -163,6 +187,13 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
         BatchResponse::Batch(many) => many.iter_mut().for_each(|r| ensure_codes(&mut r.errors)),
     }
     Json(response).into_response()
+}
+
+/// `request` run as `caller`, with the per-request data resolvers expect.
+pub(crate) fn with_caller(request: Request, service: &Service, caller: Caller) -> Request {
+    request
+        .data(RolesLoader::new(service.clone(), caller.clone()))
+        .data(caller)
 }
 
 /// The request's caller: the token's user when an `Authorization: Bearer`

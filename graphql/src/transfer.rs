@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use usergraph_core::service::OnExisting;
 use usergraph_core::transfer::{self, ImportOptions, ImportReport, Progress};
 use usergraph_core::{Caller, Service, ServiceSettings};
@@ -155,15 +155,21 @@ impl Progress for Display {
                 let (new, template) = match total {
                     Some(total) => (
                         ProgressBar::new(total),
-                        "{bar:40} {pos}/{len} records  {per_sec}  ETA {eta}",
+                        "{bar:40} {pos}/{len} records  {rate}  ETA {eta}",
                     ),
                     None => (
                         ProgressBar::new_spinner(),
-                        "{spinner} {pos} records  {per_sec}  {elapsed}",
+                        "{spinner} {pos} records  {rate}  {elapsed}",
                     ),
                 };
                 if let Ok(style) = ProgressStyle::with_template(template) {
-                    new.set_style(style);
+                    // Whole records per second: indicatif's own `per_sec` shows decimals.
+                    new.set_style(style.with_key(
+                        "rate",
+                        |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                            let _ = write!(out, "{:.0}/s", state.per_sec());
+                        },
+                    ));
                 }
                 new.enable_steady_tick(Duration::from_millis(200));
                 *bar = Some(new);
