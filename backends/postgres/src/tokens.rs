@@ -10,7 +10,9 @@ use usergraph_core::{AccessToken, Entity, Error, Result, TokenDigest, TokenId, T
 
 use crate::error::{FOREIGN_KEY_VIOLATION, db_error, internal, write_error};
 use crate::rows::{column, version_from_db, version_to_db};
-use crate::write::require_user;
+use crate::write::{missed_update, require_user};
+
+const TOKEN_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM access_tokens WHERE id = $1)";
 
 const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.kind, t.name, t.scopes, t.digest, t.created_at, \
      t.expires_at, t.last_used_at, t.revoked_at, t.version";
@@ -81,18 +83,7 @@ pub(crate) async fn update(
         .map_err(|err| token_write_error(err, &token.user_id))?
         .rows_affected();
     if updated == 0 {
-        let exists = sqlx::query_scalar::<_, bool>(
-            "SELECT EXISTS (SELECT 1 FROM access_tokens WHERE id = $1)",
-        )
-        .bind(token.id.as_str())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(internal)?;
-        return Err(if exists {
-            Error::StaleVersion
-        } else {
-            Error::not_found(Entity::Token, token.id.as_str())
-        });
+        return missed_update(conn, TOKEN_EXISTS, Entity::Token, token.id.as_str()).await;
     }
     Ok(())
 }

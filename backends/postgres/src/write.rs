@@ -139,11 +139,7 @@ async fn update_user(conn: &mut PgConnection, user: &User, expected_version: u64
         .map_err(write_error)?
         .rows_affected();
     if updated == 0 {
-        return Err(if user_exists(conn, &user.id).await? {
-            Error::StaleVersion
-        } else {
-            Error::not_found(Entity::User, user.id.as_str())
-        });
+        return missed_update(conn, USER_EXISTS, Entity::User, user.id.as_str()).await;
     }
     Ok(())
 }
@@ -163,12 +159,34 @@ async fn delete_user(conn: &mut PgConnection, id: &UserId) -> Result<()> {
     Ok(())
 }
 
-async fn user_exists(conn: &mut PgConnection, id: &UserId) -> Result<bool> {
-    sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
-        .bind(id.as_str())
+const USER_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)";
+const ROLE_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM roles WHERE id = $1)";
+
+async fn exists(conn: &mut PgConnection, exists_sql: &'static str, id: &str) -> Result<bool> {
+    sqlx::query_scalar::<_, bool>(exists_sql)
+        .bind(id)
         .fetch_one(&mut *conn)
         .await
         .map_err(internal)
+}
+
+async fn user_exists(conn: &mut PgConnection, id: &UserId) -> Result<bool> {
+    exists(conn, USER_EXISTS, id.as_str()).await
+}
+
+/// The error of a versioned UPDATE that matched no row: the record is gone
+/// (`NOT_FOUND`), or another write bumped its version (`StaleVersion`).
+pub(crate) async fn missed_update(
+    conn: &mut PgConnection,
+    exists_sql: &'static str,
+    entity: Entity,
+    id: &str,
+) -> Result<()> {
+    Err(if exists(conn, exists_sql, id).await? {
+        Error::StaleVersion
+    } else {
+        Error::not_found(entity, id)
+    })
 }
 
 pub(crate) async fn require_user(conn: &mut PgConnection, id: &UserId) -> Result<()> {
@@ -268,17 +286,7 @@ async fn update_role(conn: &mut PgConnection, role: &Role, expected_version: u64
         .map_err(write_error)?
         .rows_affected();
     if updated == 0 {
-        let exists =
-            sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM roles WHERE id = $1)")
-                .bind(role.id.as_str())
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(internal)?;
-        return Err(if exists {
-            Error::StaleVersion
-        } else {
-            Error::not_found(Entity::Role, role.id.as_str())
-        });
+        return missed_update(conn, ROLE_EXISTS, Entity::Role, role.id.as_str()).await;
     }
     Ok(())
 }
