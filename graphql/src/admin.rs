@@ -47,7 +47,7 @@ Lost it? `usergraph admin token --username {username}` mints a new one.
 /// `usergraph admin token`: prints the new token's secret alone on stdout,
 /// so that scripts can capture it.
 pub async fn mint_token(args: TokenArgs) -> Result<(), String> {
-    let storage = backend::connect(&args.database_url, args.pg.settings())
+    let storage = backend::connect(&args.database_url, args.store.settings())
         .await
         .map_err(|e| e.to_string())?;
     let service = Service::new(storage, ServiceSettings::default())

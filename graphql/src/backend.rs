@@ -39,23 +39,27 @@ pub enum BackendError {
     Open(#[from] usergraph_core::Error),
 }
 
-/// Opens the storage `url` names.
-pub fn open(url: &str) -> Result<Arc<dyn Storage>, BackendError> {
+/// Opens the embedded store `url` names.
+pub fn open(url: &str, settings: StoreSettings) -> Result<Arc<dyn Storage>, BackendError> {
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| BackendError::NoScheme(url.to_owned()))?;
     match scheme {
         "redb" => open_redb(url, rest),
-        "sled" => open_sled(url, rest),
+        "sled" => open_sled(url, rest, settings),
         _ => Err(missing(scheme)),
     }
 }
 
-/// How to use a PostgreSQL server (ignored by the embedded backends).
+/// Backend-specific settings; each backend reads only its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PgSettings {
+pub struct StoreSettings {
+    /// PostgreSQL: pool size of this process.
     pub max_connections: u32,
+    /// PostgreSQL: the longest one statement may run (zero: no limit).
     pub statement_timeout: std::time::Duration,
+    /// sled: its page cache, in MiB.
+    pub sled_cache_mb: u64,
 }
 
 /// `url` fit for a log line: a password in it (`postgres://user:secret@host`)
@@ -80,20 +84,20 @@ fn is_postgres(url: &str) -> bool {
 
 /// Opens the storage `url` names; a PostgreSQL database is connected to and
 /// migrated, the embedded stores are opened as by [`open`].
-pub async fn connect(url: &str, pg: PgSettings) -> Result<Arc<dyn Storage>, BackendError> {
+pub async fn connect(url: &str, settings: StoreSettings) -> Result<Arc<dyn Storage>, BackendError> {
     if is_postgres(url) {
-        open_postgres(url, pg).await
+        open_postgres(url, settings).await
     } else {
-        open(url)
+        open(url, settings)
     }
 }
 
 /// `usergraph migrate`: applies pending PostgreSQL migrations, and says what
 /// it did. Embedded stores need none (they set themselves up when opened),
 /// so they are not even opened: a running server may hold them.
-pub async fn migrate(url: &str, pg: PgSettings) -> Result<String, BackendError> {
+pub async fn migrate(url: &str, settings: StoreSettings) -> Result<String, BackendError> {
     if is_postgres(url) {
-        open_postgres(url, pg).await?;
+        open_postgres(url, settings).await?;
         return Ok("PostgreSQL schema is up to date".to_owned());
     }
     let (scheme, _) = url
@@ -108,10 +112,13 @@ pub async fn migrate(url: &str, pg: PgSettings) -> Result<String, BackendError> 
 }
 
 #[cfg(feature = "postgres")]
-async fn open_postgres(url: &str, pg: PgSettings) -> Result<Arc<dyn Storage>, BackendError> {
+async fn open_postgres(
+    url: &str,
+    settings: StoreSettings,
+) -> Result<Arc<dyn Storage>, BackendError> {
     let options = usergraph_postgres::PostgresOptions {
-        max_connections: pg.max_connections,
-        statement_timeout: pg.statement_timeout,
+        max_connections: settings.max_connections,
+        statement_timeout: settings.statement_timeout,
         migrate: true,
         ..usergraph_postgres::PostgresOptions::default()
     };
@@ -121,7 +128,10 @@ async fn open_postgres(url: &str, pg: PgSettings) -> Result<Arc<dyn Storage>, Ba
 }
 
 #[cfg(not(feature = "postgres"))]
-async fn open_postgres(url: &str, _pg: PgSettings) -> Result<Arc<dyn Storage>, BackendError> {
+async fn open_postgres(
+    url: &str,
+    _settings: StoreSettings,
+) -> Result<Arc<dyn Storage>, BackendError> {
     let scheme = url.split_once("://").map_or(url, |(scheme, _)| scheme);
     Err(missing(scheme))
 }
@@ -151,13 +161,25 @@ fn open_redb(_url: &str, _path: &str) -> Result<Arc<dyn Storage>, BackendError> 
 
 /// sled keeps a directory, not a file: `sled://./data/sled` is that directory.
 #[cfg(feature = "sled")]
-fn open_sled(url: &str, path: &str) -> Result<Arc<dyn Storage>, BackendError> {
+fn open_sled(
+    url: &str,
+    path: &str,
+    settings: StoreSettings,
+) -> Result<Arc<dyn Storage>, BackendError> {
     let path = embedded_path(url, path)?;
-    Ok(Arc::new(usergraph_sled::SledStorage::open(&path)?))
+    let options = usergraph_sled::SledOptions {
+        cache_capacity: settings.sled_cache_mb.saturating_mul(1024 * 1024),
+    };
+    let engine = usergraph_sled::SledEngine::open_with(&path, options)?;
+    Ok(Arc::new(usergraph_sled::SledStorage::new(engine)?))
 }
 
 #[cfg(not(feature = "sled"))]
-fn open_sled(_url: &str, _path: &str) -> Result<Arc<dyn Storage>, BackendError> {
+fn open_sled(
+    _url: &str,
+    _path: &str,
+    _settings: StoreSettings,
+) -> Result<Arc<dyn Storage>, BackendError> {
     Err(missing("sled"))
 }
 
@@ -187,22 +209,23 @@ mod tests {
 
     #[test]
     fn unknown_and_uncompiled_schemes_are_named() {
-        let err = open("mysql://localhost/db").unwrap_err();
+        let err = open("mysql://localhost/db", SETTINGS).unwrap_err();
         assert!(matches!(err, BackendError::UnknownScheme { .. }), "{err}");
         #[cfg(not(feature = "sled"))]
         {
-            let err = open("sled://./data/sled").unwrap_err();
+            let err = open("sled://./data/sled", SETTINGS).unwrap_err();
             assert!(err.to_string().contains("`sled` feature"), "{err}");
         }
         assert!(matches!(
-            open("./data/x.redb"),
+            open("./data/x.redb", SETTINGS),
             Err(BackendError::NoScheme(_))
         ));
     }
 
-    const PG: PgSettings = PgSettings {
+    const SETTINGS: StoreSettings = StoreSettings {
         max_connections: 2,
         statement_timeout: std::time::Duration::from_secs(5),
+        sled_cache_mb: 16,
     };
 
     #[test]
@@ -217,13 +240,15 @@ mod tests {
 
     #[tokio::test]
     async fn migrate_has_nothing_to_do_for_embedded_stores() {
-        let done = migrate("redb://./no/such/dir/x.redb", PG).await.unwrap();
+        let done = migrate("redb://./no/such/dir/x.redb", SETTINGS)
+            .await
+            .unwrap();
         assert!(done.contains("nothing to migrate"), "{done}");
         assert!(!std::path::Path::new("./no/such/dir").exists());
-        let done = migrate("sled://./data/sled", PG).await.unwrap();
+        let done = migrate("sled://./data/sled", SETTINGS).await.unwrap();
         assert!(done.contains("nothing to migrate"), "{done}");
         assert!(matches!(
-            migrate("mysql://db", PG).await,
+            migrate("mysql://db", SETTINGS).await,
             Err(BackendError::UnknownScheme { .. })
         ));
     }
@@ -232,7 +257,7 @@ mod tests {
     #[tokio::test]
     async fn postgres_urls_name_the_missing_feature() {
         for url in ["postgres://localhost/db", "postgresql://localhost/db"] {
-            let err = connect(url, PG).await.unwrap_err();
+            let err = connect(url, SETTINGS).await.unwrap_err();
             assert!(err.to_string().contains("`postgres` feature"), "{err}");
         }
     }
@@ -241,7 +266,7 @@ mod tests {
     #[cfg(feature = "postgres")]
     #[tokio::test]
     async fn an_unreachable_postgres_is_an_open_error() {
-        let err = connect("postgres://nobody@127.0.0.1:1/none", PG)
+        let err = connect("postgres://nobody@127.0.0.1:1/none", SETTINGS)
             .await
             .unwrap_err();
         assert!(matches!(err, BackendError::Open(_)), "{err}");
@@ -253,9 +278,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/usergraph.redb");
         let url = format!("redb://{}", path.display());
-        open(&url).unwrap();
+        open(&url, SETTINGS).unwrap();
         assert!(path.exists());
-        assert!(matches!(open("redb://"), Err(BackendError::EmptyPath(_))));
+        assert!(matches!(
+            open("redb://", SETTINGS),
+            Err(BackendError::EmptyPath(_))
+        ));
     }
 
     #[cfg(feature = "sled")]
@@ -263,8 +291,11 @@ mod tests {
     fn sled_opens_and_creates_its_directory() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/sled");
-        open(&format!("sled://{}", path.display())).unwrap();
+        open(&format!("sled://{}", path.display()), SETTINGS).unwrap();
         assert!(path.is_dir());
-        assert!(matches!(open("sled://"), Err(BackendError::EmptyPath(_))));
+        assert!(matches!(
+            open("sled://", SETTINGS),
+            Err(BackendError::EmptyPath(_))
+        ));
     }
 }

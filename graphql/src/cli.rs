@@ -15,7 +15,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 pub use self::access::AccessArgs;
 pub use self::admin::{AdminArgs, AdminCommand, TokenArgs};
 pub use self::transfer::{ExportArgs, ImportArgs, ImportFormat};
-use crate::backend::PgSettings;
+use crate::backend::StoreSettings;
 use crate::config::{self, Config, LogFormat};
 
 #[derive(Debug, Parser)]
@@ -141,6 +141,10 @@ pub struct ServeArgs {
     #[arg(long)]
     pub pg_statement_timeout_ms: Option<u64>,
 
+    /// sled's page cache, in MiB (sled's resident memory is a multiple of it).
+    #[arg(long)]
+    pub sled_cache_mb: Option<u64>,
+
     /// Log lines as human-readable text or as JSON objects.
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
@@ -186,6 +190,7 @@ impl ServeArgs {
             &mut config.pg_statement_timeout_ms,
             self.pg_statement_timeout_ms,
         );
+        set(&mut config.sled_cache_mb, self.sled_cache_mb);
         set(&mut config.log_format, self.log_format);
         set(&mut config.metrics, self.metrics);
         set(
@@ -215,12 +220,13 @@ pub struct MigrateArgs {
     pub database_url: String,
 
     #[command(flatten)]
-    pub pg: PgArgs,
+    pub store: StoreArgs,
 }
 
-/// PostgreSQL connection settings (ignored by the embedded backends).
+/// Backend settings of the commands that open the store; each backend
+/// reads only its own.
 #[derive(Debug, Args)]
-pub struct PgArgs {
+pub struct StoreArgs {
     /// Most connections to PostgreSQL this process keeps open.
     #[arg(long, env = "USERGRAPH_PG_MAX_CONNECTIONS", default_value_t = 10)]
     pub pg_max_connections: u32,
@@ -232,13 +238,22 @@ pub struct PgArgs {
         default_value_t = 30_000
     )]
     pub pg_statement_timeout_ms: u64,
+
+    /// sled's page cache, in MiB.
+    #[arg(
+        long,
+        env = "USERGRAPH_SLED_CACHE_MB",
+        default_value_t = config::DEFAULT_SLED_CACHE_MB
+    )]
+    pub sled_cache_mb: u64,
 }
 
-impl PgArgs {
-    pub fn settings(&self) -> PgSettings {
-        PgSettings {
+impl StoreArgs {
+    pub fn settings(&self) -> StoreSettings {
+        StoreSettings {
             max_connections: self.pg_max_connections,
             statement_timeout: Duration::from_millis(self.pg_statement_timeout_ms),
+            sled_cache_mb: self.sled_cache_mb,
         }
     }
 }
@@ -313,12 +328,15 @@ mod tests {
             "3",
             "--pg-statement-timeout-ms",
             "250",
+            "--sled-cache-mb",
+            "64",
         ]);
         assert_eq!(
-            config.pg_settings(),
-            PgSettings {
+            config.store_settings(),
+            StoreSettings {
                 max_connections: 3,
                 statement_timeout: Duration::from_millis(250),
+                sled_cache_mb: 64,
             }
         );
         let Action::Migrate(args) = parse(&[
@@ -330,7 +348,8 @@ mod tests {
             panic!("expected migrate");
         };
         assert_eq!(args.database_url, "postgres://db/usergraph");
-        assert_eq!(args.pg.settings().max_connections, 10);
+        assert_eq!(args.store.settings().max_connections, 10);
+        assert_eq!(args.store.settings().sled_cache_mb, 256);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use usergraph_core::ServiceSettings;
 use usergraph_core::service::Argon2Params;
 use usergraph_plugins::PluginsSettings;
 
-use crate::backend::{self, PgSettings};
+use crate::backend::{self, StoreSettings};
 
 /// Read when present and no `--config` is given.
 pub const DEFAULT_FILE: &str = "usergraph.toml";
@@ -35,6 +35,10 @@ const ENV_NOT_SETTINGS: &[&str] = &["config"];
 const REDACTED: &str = "***";
 
 const SECS_PER_DAY: u64 = 86_400;
+
+/// `usergraph_sled::SledOptions::default()`'s cache, in MiB (the binary
+/// may be built without sled, so the value is repeated here).
+pub const DEFAULT_SLED_CACHE_MB: u64 = 256;
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -58,6 +62,8 @@ pub struct Config {
     pub pg_max_connections: u32,
     /// 0: no limit.
     pub pg_statement_timeout_ms: u64,
+    /// sled's page cache, in MiB.
+    pub sled_cache_mb: u64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
@@ -96,6 +102,7 @@ impl Default for Config {
             database_url: "redb://./data/usergraph.redb".to_owned(),
             pg_max_connections: 10,
             pg_statement_timeout_ms: 30_000,
+            sled_cache_mb: DEFAULT_SLED_CACHE_MB,
             argon2_memory_kib: service.argon2.memory_kib,
             argon2_iterations: service.argon2.iterations,
             argon2_parallelism: service.argon2.parallelism,
@@ -187,10 +194,11 @@ impl Config {
         }
     }
 
-    pub fn pg_settings(&self) -> PgSettings {
-        PgSettings {
+    pub fn store_settings(&self) -> StoreSettings {
+        StoreSettings {
             max_connections: self.pg_max_connections,
             statement_timeout: Duration::from_millis(self.pg_statement_timeout_ms),
+            sled_cache_mb: self.sled_cache_mb,
         }
     }
 

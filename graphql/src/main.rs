@@ -94,7 +94,7 @@ fn block_on(job: impl Future<Output = Result<(), String>>) -> ExitCode {
 }
 
 async fn migrate(args: MigrateArgs) -> Result<(), String> {
-    let done = backend::migrate(&args.database_url, args.pg.settings())
+    let done = backend::migrate(&args.database_url, args.store.settings())
         .await
         .map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();

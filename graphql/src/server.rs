@@ -20,7 +20,7 @@ use crate::{admin, backend};
 
 pub async fn serve(config: Config) -> Result<(), String> {
     let plugin_settings = config.plugin_settings()?;
-    let storage = backend::connect(&config.database_url, config.pg_settings())
+    let storage = backend::connect(&config.database_url, config.store_settings())
         .await
         .map_err(|e| e.to_string())?;
     let metrics = if config.metrics {

@@ -17,13 +17,13 @@ use crate::cli::{ExportArgs, ImportArgs, ImportFormat};
 /// How often a progress line is printed when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
-async fn service(url: &str, pg: backend::PgSettings) -> Result<Service, String> {
+async fn service(url: &str, pg: backend::StoreSettings) -> Result<Service, String> {
     let storage = backend::connect(url, pg).await.map_err(|e| e.to_string())?;
     Service::new(storage, ServiceSettings::default()).map_err(|e| format!("invalid settings: {e}"))
 }
 
 pub async fn export(args: ExportArgs) -> Result<(), String> {
-    let service = service(&args.database_url, args.pg.settings()).await?;
+    let service = service(&args.database_url, args.store.settings()).await?;
     let mut progress = Display::new("exported");
     let summary = match &args.output {
         Some(path) => {
@@ -59,7 +59,7 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
 }
 
 pub async fn import(args: ImportArgs) -> Result<(), String> {
-    let service = service(&args.database_url, args.pg.settings()).await?;
+    let service = service(&args.database_url, args.store.settings()).await?;
     let file =
         File::open(&args.file).map_err(|e| format!("cannot open {}: {e}", args.file.display()))?;
     let options = ImportOptions {

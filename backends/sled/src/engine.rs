@@ -110,18 +110,51 @@ impl fmt::Debug for SledEngine {
     }
 }
 
+/// How to run sled.
+///
+/// sled counts its cache in serialized page bytes, but keeps the pages
+/// decoded, so its resident memory is a multiple of the setting. While
+/// seeding usergraph stores, sled's own default of 1 GiB kept growing past
+/// 6 GB at 250,000 users, where 256 MiB levelled off near 1.5 GB
+/// (BENCHMARKS.md); hence the smaller default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SledOptions {
+    /// The most bytes of pages sled keeps in memory.
+    pub cache_capacity: u64,
+}
+
+impl SledOptions {
+    /// The smallest cache sled accepts.
+    pub const MIN_CACHE_CAPACITY: u64 = 1024 * 1024;
+}
+
+impl Default for SledOptions {
+    fn default() -> Self {
+        SledOptions {
+            cache_capacity: 256 * 1024 * 1024,
+        }
+    }
+}
+
 impl SledEngine {
     /// Opens the sled store in the directory `path`, creating it (and its
     /// parents) if missing.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, SledOptions::default())
+    }
+
+    /// [`SledEngine::open`] with `options`.
+    pub fn open_with(path: impl AsRef<Path>, options: SledOptions) -> Result<Self> {
         let path = path.as_ref();
         std::fs::create_dir_all(path).map_err(Error::internal)?;
-        Self::from_config(&sled::Config::new().path(path), Some(path.to_path_buf()))
+        let config = configured(sled::Config::new().path(path), options)?;
+        Self::from_config(&config, Some(path.to_path_buf()))
     }
 
     /// A store in a temporary directory that sled removes when it is dropped.
     pub fn temporary() -> Result<Self> {
-        Self::from_config(&sled::Config::new().temporary(true), None)
+        let config = configured(sled::Config::new().temporary(true), SledOptions::default())?;
+        Self::from_config(&config, None)
     }
 
     pub(crate) fn from_config(config: &sled::Config, path: Option<PathBuf>) -> Result<Self> {
@@ -159,6 +192,19 @@ impl SledEngine {
         reclaim(changes_len);
         Ok(())
     }
+}
+
+fn configured(config: sled::Config, options: SledOptions) -> Result<sled::Config> {
+    if options.cache_capacity < SledOptions::MIN_CACHE_CAPACITY {
+        return Err(Error::validation(
+            "cacheCapacity",
+            format!(
+                "sled's cache must be at least {} bytes",
+                SledOptions::MIN_CACHE_CAPACITY
+            ),
+        ));
+    }
+    Ok(config.cache_capacity(options.cache_capacity))
 }
 
 /// sled 0.34 frees the pages a write replaces (or evicts) through

@@ -9,7 +9,7 @@ use usergraph_core::{Storage, UniqueKey, WriteOp};
 use usergraph_kv::engine_checks::{self, all_logs, insert, log, uid, with_email};
 use usergraph_kv::{KvEngine, KvStorage, Tree};
 
-use super::{SledEngine, SledStorage};
+use super::{SledEngine, SledOptions, SledStorage};
 
 #[tokio::test]
 async fn open_creates_missing_directories_and_reopening_keeps_the_data() {
@@ -22,6 +22,39 @@ async fn open_creates_missing_directories_and_reopening_keeps_the_data() {
 fn a_store_in_an_unknown_format_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     engine_checks::unknown_format_is_refused::<SledEngine>(&dir.path().join("db"));
+}
+
+#[tokio::test]
+async fn a_small_cache_still_serves_the_data_and_a_too_small_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sled");
+    let tiny = SledOptions {
+        cache_capacity: SledOptions::MIN_CACHE_CAPACITY - 1,
+    };
+    let err = SledEngine::open_with(&path, tiny).unwrap_err();
+    assert_eq!(err.code(), "VALIDATION");
+    assert!(err.to_string().contains("at least"), "{err}");
+
+    let small = SledOptions {
+        cache_capacity: SledOptions::MIN_CACHE_CAPACITY,
+    };
+    let storage = KvStorage::new(SledEngine::open_with(&path, small).unwrap()).unwrap();
+    let ops = (0..300)
+        .map(|i| {
+            insert(with_email(
+                &format!("u{i}"),
+                &format!("user{i}@example.com"),
+            ))
+        })
+        .collect();
+    storage.commit(ops).await.unwrap();
+    drop(storage);
+    let reopened = KvStorage::new(SledEngine::open_with(&path, small).unwrap()).unwrap();
+    for i in [0, 150, 299] {
+        let email = UniqueKey::Email(format!("user{i}@example.com"));
+        let found = reopened.user_by_key(&email).await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some(uid(&format!("u{i}"))));
+    }
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

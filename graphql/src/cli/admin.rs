@@ -4,7 +4,7 @@
 
 use clap::{Args, Subcommand};
 
-use super::PgArgs;
+use super::StoreArgs;
 
 #[derive(Debug, Args)]
 pub struct AdminArgs {
@@ -44,5 +44,5 @@ pub struct TokenArgs {
     pub database_url: String,
 
     #[command(flatten)]
-    pub pg: PgArgs,
+    pub store: StoreArgs,
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::PgArgs;
+use super::StoreArgs;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -21,7 +21,7 @@ pub struct ExportArgs {
     pub database_url: String,
 
     #[command(flatten)]
-    pub pg: PgArgs,
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -51,7 +51,7 @@ pub struct ImportArgs {
     pub database_url: String,
 
     #[command(flatten)]
-    pub pg: PgArgs,
+    pub store: StoreArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -18,7 +18,8 @@
 //!
 //! `--keep DIR` keeps the seeded redb/sled store in DIR and reuses it on the
 //! next run with the same N and seed (delete it after a storage format
-//! change). `--budget` caps the seconds spent timing one row (at least 5
+//! change). `--sled-cache-mb` sets sled's cache (default 256, as the
+//! server's) for every sled store of the run. `--budget` caps the seconds spent timing one row (at least 5
 //! samples); `--walk-budget` caps the walk to the deep page.
 //!
 //! PostgreSQL is reached through `DATABASE_URL` (default
@@ -46,7 +47,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage: backends [--scenario backends|search] [--users 10000,100000] \
                      [--backends redb,sled,postgres] [--iterations 200] [--seed 42] \
-                     [search only: --budget SECS] [--walk-budget SECS] [--keep DIR]";
+                     [search only: --budget SECS] [--walk-budget SECS] [--keep DIR] \
+                     [--sled-cache-mb MB]";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Scenario {
@@ -120,6 +122,7 @@ fn parse_args(raw: impl Iterator<Item = String>) -> Result<Args, String> {
             "--budget" => args.budget = seconds(&value)?,
             "--walk-budget" => args.walk_budget = seconds(&value)?,
             "--keep" => args.keep = Some(PathBuf::from(value)),
+            "--sled-cache-mb" => stores::set_sled_cache_mb(number(&value)?),
             _ => return Err(format!("unknown argument {flag:?}\n{USAGE}")),
         }
     }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tempfile::TempDir;
@@ -14,6 +14,22 @@ use crate::BoxError;
 /// Where the benchmark looks for PostgreSQL without `DATABASE_URL`: the
 /// default the test suites use.
 const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// sled's settings for every sled store of this run (`--sled-cache-mb`).
+static SLED_OPTIONS: OnceLock<usergraph_sled::SledOptions> = OnceLock::new();
+
+/// Sets sled's cache for the run; the first call wins.
+pub fn set_sled_cache_mb(megabytes: u64) {
+    let _ = SLED_OPTIONS.set(usergraph_sled::SledOptions {
+        cache_capacity: megabytes.saturating_mul(1024 * 1024),
+    });
+}
+
+fn open_sled(path: &Path) -> Result<usergraph_sled::SledStorage, BoxError> {
+    let options = SLED_OPTIONS.get().copied().unwrap_or_default();
+    let engine = usergraph_sled::SledEngine::open_with(path, options)?;
+    Ok(usergraph_sled::SledStorage::new(engine)?)
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -77,7 +93,7 @@ impl Store {
             }
             Backend::Sled => {
                 let dir = tempfile::tempdir()?;
-                let storage = usergraph_sled::SledStorage::open(dir.path().join("sled"))?;
+                let storage = open_sled(&dir.path().join("sled"))?;
                 Ok(Some(Store {
                     storage: Arc::new(storage),
                     leftover: Leftover::Directory(dir),
@@ -129,7 +145,7 @@ impl Store {
         }
         let storage: Arc<dyn Storage> = match backend {
             Backend::Redb => Arc::new(usergraph_redb::RedbStorage::open(&path)?),
-            Backend::Sled => Arc::new(usergraph_sled::SledStorage::open(&path)?),
+            Backend::Sled => Arc::new(open_sled(&path)?),
             Backend::Postgres => {
                 return Err("--keep works with redb and sled only".into());
             }
