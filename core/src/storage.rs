@@ -74,6 +74,14 @@ pub enum WriteOp {
     /// Removes a token (expired sessions are purged this way). `NOT_FOUND` if
     /// absent.
     DeleteToken { id: TokenId },
+    /// Writes nothing: fails the commit with `FORBIDDEN` and `refusal` as
+    /// its message unless, with the ops before it applied, some unsuspended
+    /// user holds `role_id`. It guards "never the last admin" against two
+    /// concurrent commits that each take one of the last two admins away, so
+    /// the check must see every commit that finished before this one: the
+    /// embedded backends run one writer at a time, PostgreSQL locks the
+    /// role's row before counting.
+    RequireActiveHolder { role_id: RoleId, refusal: String },
 }
 
 /// Where a user is looked up by one of its unique identifiers. The value is

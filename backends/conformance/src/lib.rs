@@ -159,6 +159,8 @@ macro_rules! conformance_suite {
                 logs_match_reference_evaluator,
                 roles_match_reference_evaluator,
                 aborted_commits_never_leak_writes,
+                require_active_holder_checks_the_committed_result,
+                concurrent_removals_leave_an_active_holder,
             }
             tokens {
                 insert_and_read_back,

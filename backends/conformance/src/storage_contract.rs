@@ -792,3 +792,168 @@ pub async fn aborted_commits_never_leak_writes(fx: Fixture) {
         assert_eq!(all_users(storage).await.len(), round + 1, "round {round}");
     }
 }
+
+fn require_holder(role: &RoleId) -> WriteOp {
+    WriteOp::RequireActiveHolder {
+        role_id: role.clone(),
+        refusal: "cannot remove the last holder".into(),
+    }
+}
+
+fn unassign(user: &UserId, role: &RoleId) -> WriteOp {
+    WriteOp::UnassignRoles {
+        user_id: user.clone(),
+        role_ids: vec![role.clone()],
+    }
+}
+
+/// Three holders of a role, `b` suspended.
+async fn holders(storage: &dyn Storage) -> (RoleId, [usergraph_core::User; 3]) {
+    let role = role_record("guarded", false);
+    let a = user_record("holder_a");
+    let mut b = user_record("holder_b");
+    b.is_suspended = true;
+    let c = user_record("holder_c");
+    let mut ops = vec![WriteOp::InsertRole(Box::new(role.clone()))];
+    for user in [&a, &b, &c] {
+        ops.push(insert(user));
+        ops.push(WriteOp::AssignRoles {
+            user_id: user.id.clone(),
+            role_ids: vec![role.id.clone()],
+        });
+    }
+    storage.commit(ops).await.unwrap();
+    (role.id, [a, b, c])
+}
+
+/// The op sees the commit's own earlier ops, ignores suspended holders,
+/// and refuses the whole commit when no active holder is left.
+pub async fn require_active_holder_checks_the_committed_result(fx: Fixture) {
+    let storage = fx.storage().as_ref();
+    let (role, [a, b, c]) = holders(storage).await;
+    storage.commit(vec![require_holder(&role)]).await.unwrap();
+    storage
+        .commit(vec![unassign(&a.id, &role), require_holder(&role)])
+        .await
+        .unwrap();
+
+    // c is the only active holder left; b, suspended, does not count.
+    let err = expect_err(
+        storage
+            .commit(vec![
+                unassign(&c.id, &role),
+                log(log_keys::USER_ROLES_REMOVED, Some(&c.id)),
+                require_holder(&role),
+            ])
+            .await,
+        "FORBIDDEN",
+        None,
+    );
+    assert_eq!(err.to_string(), "cannot remove the last holder");
+    let held = storage
+        .role_ids_of_users(std::slice::from_ref(&c.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        held.get(&c.id),
+        Some(&vec![role.clone()]),
+        "nothing written"
+    );
+    assert!(all_logs(storage).await.is_empty(), "no log appended");
+
+    // Deleting or suspending c counts the same way.
+    expect_err(
+        storage
+            .commit(vec![
+                WriteOp::DeleteUser { id: c.id.clone() },
+                require_holder(&role),
+            ])
+            .await,
+        "FORBIDDEN",
+        None,
+    );
+    let mut suspended = c.clone();
+    suspended.is_suspended = true;
+    suspended.version = c.version + 1;
+    let suspend = WriteOp::UpdateUser {
+        user: Box::new(suspended),
+        expected_version: c.version,
+    };
+    expect_err(
+        storage.commit(vec![suspend, require_holder(&role)]).await,
+        "FORBIDDEN",
+        None,
+    );
+    assert!(
+        storage
+            .user(&c.id)
+            .await
+            .unwrap()
+            .is_some_and(|u| !u.is_suspended)
+    );
+
+    // Unsuspending b in the same commit makes taking c away possible.
+    let mut active = b.clone();
+    active.is_suspended = false;
+    active.version = b.version + 1;
+    storage
+        .commit(vec![
+            WriteOp::UpdateUser {
+                user: Box::new(active),
+                expected_version: b.version,
+            },
+            unassign(&c.id, &role),
+            require_holder(&role),
+        ])
+        .await
+        .unwrap();
+}
+
+/// Two commits, each taking away one of the last two active holders, race:
+/// whatever the interleaving, exactly one passes and one holder remains.
+pub async fn concurrent_removals_leave_an_active_holder(fx: Fixture) {
+    const ROUNDS: usize = 8;
+    let storage = fx.storage().clone();
+    let (role, [a, _, c]) = holders(storage.as_ref()).await;
+    for _ in 0..ROUNDS {
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let tasks: Vec<_> = [&a.id, &c.id]
+            .into_iter()
+            .map(|user| {
+                let (storage, barrier) = (storage.clone(), barrier.clone());
+                let ops = vec![unassign(user, &role), require_holder(&role)];
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    storage.commit(ops).await
+                })
+            })
+            .collect();
+        let mut passed = 0;
+        for result in futures::future::join_all(tasks).await {
+            match result.unwrap() {
+                Ok(()) => passed += 1,
+                Err(e) => assert_eq!(e.code(), "FORBIDDEN", "{e:?}"),
+            }
+        }
+        assert_eq!(passed, 1, "exactly one removal passes");
+        let held = storage
+            .role_ids_of_users(&[a.id.clone(), c.id.clone()])
+            .await
+            .unwrap();
+        let holding = [&a.id, &c.id]
+            .into_iter()
+            .filter(|id| held.get(*id).is_some_and(|roles| roles.contains(&role)))
+            .count();
+        assert_eq!(holding, 1, "one active holder remains");
+        // Both hold the role again for the next round.
+        for user in [&a.id, &c.id] {
+            storage
+                .commit(vec![WriteOp::AssignRoles {
+                    user_id: user.clone(),
+                    role_ids: vec![role.clone()],
+                }])
+                .await
+                .unwrap();
+        }
+    }
+}

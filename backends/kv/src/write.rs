@@ -48,7 +48,24 @@ pub(crate) fn apply(txn: &mut dyn WriteTxn, op: &WriteOp) -> Result<()> {
             expected_version,
         } => tokens::update(txn, token, *expected_version),
         WriteOp::DeleteToken { id } => tokens::delete(txn, id),
+        WriteOp::RequireActiveHolder { role_id, refusal } => {
+            require_active_holder(txn, role_id, refusal)
+        }
     }
+}
+
+/// The engine runs one write transaction at a time, so no other commit can
+/// change the holders between this check and the commit.
+fn require_active_holder(txn: &mut dyn WriteTxn, role_id: &RoleId, refusal: &str) -> Result<()> {
+    for user_id in members(txn, Tree::RoleUsers, role_id.as_str())? {
+        let Some(bytes) = txn.get(Tree::Users, user_id.as_bytes())? else {
+            continue;
+        };
+        if !decode::<User>(&bytes)?.is_suspended {
+            return Ok(());
+        }
+    }
+    Err(Error::Forbidden(refusal.to_owned()))
 }
 
 fn load_user(txn: &mut dyn WriteTxn, id: &UserId) -> Result<User> {

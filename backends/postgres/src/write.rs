@@ -18,6 +18,17 @@ use crate::tokens;
 /// Applies `ops` in order in one transaction; the first error rolls back all.
 pub(crate) async fn commit(pool: &PgPool, ops: &[WriteOp]) -> Result<()> {
     let mut tx = pool.begin().await.map_err(internal)?;
+    if ops
+        .iter()
+        .any(|op| matches!(op, WriteOp::RequireActiveHolder { .. }))
+    {
+        // The holder check relies on a snapshot per statement, whatever the
+        // server's default_transaction_isolation says.
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+    }
     for op in ops {
         // Returning drops `tx`, which rolls the transaction back.
         apply(&mut tx, op).await?;
@@ -72,6 +83,39 @@ async fn apply(conn: &mut PgConnection, op: &WriteOp) -> Result<()> {
             expected_version,
         } => tokens::update(conn, token, *expected_version).await,
         WriteOp::DeleteToken { id } => tokens::delete(conn, id).await,
+        WriteOp::RequireActiveHolder { role_id, refusal } => {
+            require_active_holder(conn, role_id, refusal).await
+        }
+    }
+}
+
+/// Two transactions that each take away one of the last two holders touch
+/// different rows, so each would still see the other's holder. Both lock
+/// the role's row first; the one that waits counts in a statement that
+/// starts after the other committed (READ COMMITTED takes a snapshot per
+/// statement), so it sees that holder gone.
+async fn require_active_holder(
+    conn: &mut PgConnection,
+    role_id: &RoleId,
+    refusal: &str,
+) -> Result<()> {
+    sqlx::query("SELECT 1 FROM roles WHERE id = $1 FOR UPDATE")
+        .bind(role_id.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(internal)?;
+    let held: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users_roles ur JOIN users u ON u.id = ur.user_id \
+         WHERE ur.role_id = $1 AND NOT u.is_suspended)",
+    )
+    .bind(role_id.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(internal)?;
+    if held {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(refusal.to_owned()))
     }
 }
 

@@ -207,11 +207,13 @@ impl Service {
         if added.is_empty() && removed.is_empty() {
             return Ok(user);
         }
+        let mut last_admin_guard = None;
         if !removed.is_empty()
             && let Some(admin) = self.admin_role().await?
             && removed.contains(&admin.id)
         {
-            self.refuse_last_admin(&admin, &user.id, "remove the admin role from")
+            last_admin_guard = self
+                .refuse_last_admin(&admin, &user.id, "remove the admin role from")
                 .await?;
         }
         self.vet_roles(caller, &user, &wanted).await?;
@@ -232,6 +234,7 @@ impl Service {
                 .payload(json!({ "roleIds": removed }));
             ops.push(log.op());
         }
+        ops.extend(last_admin_guard);
         self.storage.commit(ops).await?;
         self.publish_roles(caller, &user, &wanted, &added, &removed);
         Ok(user)
@@ -256,25 +259,27 @@ impl Service {
         if !held.contains(&role_id) {
             return Ok(user);
         }
-        if guard::is_admin_role(&role) {
+        let last_admin_guard = if guard::is_admin_role(&role) {
             self.refuse_last_admin(&role, &user_id, "remove the admin role from")
-                .await?;
-        }
+                .await?
+        } else {
+            None
+        };
         let removed = [role_id.clone()];
         let after = afterwards(&held, &[], &removed);
         self.vet_roles(caller, &user, &after).await?;
         let log = Audit::new(caller, log_keys::USER_ROLES_REMOVED, time::now())
             .user(&user_id)
             .payload(json!({ "roleIds": [role_id] }));
-        self.storage
-            .commit(vec![
-                WriteOp::UnassignRoles {
-                    user_id,
-                    role_ids: vec![role_id],
-                },
-                log.op(),
-            ])
-            .await?;
+        let mut ops = vec![
+            WriteOp::UnassignRoles {
+                user_id,
+                role_ids: vec![role_id],
+            },
+            log.op(),
+        ];
+        ops.extend(last_admin_guard);
+        self.storage.commit(ops).await?;
         self.publish_roles(caller, &user, &after, &[], &removed);
         Ok(user)
     }

@@ -8,6 +8,7 @@ use crate::filter::{RoleMembership, UserFilter};
 use crate::ids::UserId;
 use crate::model::Role;
 use crate::query::{UserOrder, UserSearch};
+use crate::storage::WriteOp;
 
 /// The name of the built-in role that holds every permission.
 pub(crate) const ADMIN_ROLE_NAME: &str = "admin";
@@ -80,19 +81,19 @@ impl Service {
 
     /// Fails with `FORBIDDEN` when `user_id` is the only unsuspended holder
     /// of the admin role, which `action` (e.g. "delete") would take away.
+    /// When `user_id` is one of several, returns the op to end the commit
+    /// with: this check and the commit are separate steps, so two concurrent
+    /// operations on the last two admins would each see the other and both
+    /// pass, and the op repeats the check inside the commit, where backends
+    /// serialize it. `None` when `user_id` is no active admin.
     ///
-    /// One storage search of at most two users, never a scan. The check and
-    /// the write that follows are separate steps, so two concurrent
-    /// operations on the last two admins can each see the other and both
-    /// pass, leaving none. Closing that would need a conditional write in
-    /// every backend; the process itself can still recover (the CLI acts
-    /// with system authority and can assign the role again).
+    /// One storage search of at most two users, never a scan.
     pub(super) async fn refuse_last_admin(
         &self,
         admin: &Role,
         user_id: &UserId,
         action: &str,
-    ) -> Result<()> {
+    ) -> Result<Option<WriteOp>> {
         let search = UserSearch {
             filter: UserFilter::And(vec![
                 UserFilter::Roles(RoleMembership {
@@ -108,19 +109,29 @@ impl Service {
             count_total: false,
         };
         let admins = self.storage.search_users(&search).await?.items;
-        if admins.len() == 1 && admins.iter().any(|user| &user.id == user_id) {
-            return Err(Error::Forbidden(format!(
-                "cannot {action} the last admin: make another active user an admin first"
-            )));
+        if !admins.iter().any(|user| &user.id == user_id) {
+            return Ok(None);
         }
-        Ok(())
+        let refusal =
+            format!("cannot {action} the last admin: make another active user an admin first");
+        if admins.len() == 1 {
+            return Err(Error::Forbidden(refusal));
+        }
+        Ok(Some(WriteOp::RequireActiveHolder {
+            role_id: admin.id.clone(),
+            refusal,
+        }))
     }
 
     /// [`Service::refuse_last_admin`] for whatever admin role exists.
-    pub(super) async fn refuse_if_last_admin(&self, user_id: &UserId, action: &str) -> Result<()> {
+    pub(super) async fn refuse_if_last_admin(
+        &self,
+        user_id: &UserId,
+        action: &str,
+    ) -> Result<Option<WriteOp>> {
         match self.admin_role().await? {
             Some(admin) => self.refuse_last_admin(&admin, user_id, action).await,
-            None => Ok(()),
+            None => Ok(None),
         }
     }
 }

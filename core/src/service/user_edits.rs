@@ -76,6 +76,21 @@ impl Service {
         &self,
         caller: &Caller,
         id: &UserId,
+        edit: F,
+    ) -> Result<User>
+    where
+        F: FnMut(&User, Timestamp) -> Result<Option<UserEdit<'a>>> + Send,
+    {
+        self.edit_user_guarded(caller, id, None, edit).await
+    }
+
+    /// [`Service::edit_user`], with `guard` ending each commit (see
+    /// [`WriteOp::RequireActiveHolder`]).
+    async fn edit_user_guarded<'a, F>(
+        &self,
+        caller: &Caller,
+        id: &UserId,
+        guard: Option<WriteOp>,
         mut edit: F,
     ) -> Result<User>
     where
@@ -99,13 +114,14 @@ impl Service {
             user.version = current.version + 1;
             self.vet_edit(caller, check, &current, &user).await?;
             let log = Audit::new(caller, key, now).user(id).payload(payload);
-            let ops = vec![
+            let mut ops = vec![
                 WriteOp::UpdateUser {
                     user: Box::new(user.clone()),
                     expected_version: current.version,
                 },
                 log.op(),
             ];
+            ops.extend(guard.clone());
             match self.storage.commit(ops).await {
                 Ok(()) => {
                     self.publish_user(caller, event, &user, details);
@@ -270,10 +286,12 @@ impl Service {
     ) -> Result<User> {
         caller.require(Permission::UsersWrite)?;
         let id = UserId::parse(id)?;
-        if suspended {
-            self.refuse_if_last_admin(&id, "suspend").await?;
-        }
-        self.edit_user(caller, &id, |current, _| {
+        let last_admin_guard = if suspended {
+            self.refuse_if_last_admin(&id, "suspend").await?
+        } else {
+            None
+        };
+        self.edit_user_guarded(caller, &id, last_admin_guard, |current, _| {
             if current.is_suspended == suspended {
                 return Ok(None);
             }

@@ -126,13 +126,13 @@ impl Service {
     pub async fn delete_user(&self, caller: &Caller, id: &str) -> Result<UserId> {
         caller.require(Permission::UsersDelete)?;
         let id = UserId::parse(id)?;
-        self.refuse_if_last_admin(&id, "delete").await?;
+        let last_admin_guard = self.refuse_if_last_admin(&id, "delete").await?;
         let log = Audit::new(caller, log_keys::USER_DELETED, time::now())
             .user(&id)
             .payload(Value::Object(Default::default()));
-        self.storage
-            .commit(vec![WriteOp::DeleteUser { id: id.clone() }, log.op()])
-            .await?;
+        let mut ops = vec![WriteOp::DeleteUser { id: id.clone() }, log.op()];
+        ops.extend(last_admin_guard);
+        self.storage.commit(ops).await?;
         self.publish(
             caller,
             EventKind::UserDeleted,

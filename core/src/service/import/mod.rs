@@ -351,6 +351,7 @@ fn is_import_item_error(error: &Error) -> bool {
         || matches!(
             error,
             Error::StaleVersion
+                | Error::Forbidden(_)
                 | Error::NotFound {
                     entity: Entity::User | Entity::Role,
                     ..

@@ -69,14 +69,20 @@ impl Service {
                 held,
                 candidate,
             };
+            let mut last_admin_guard = None;
             if let Some(admin) = &admin
                 && update.takes_admin_away(admin)
-                && let Err(e) = self
-                    .refuse_last_admin(admin, &current.id, "suspend or remove the admin role from")
-                    .await
             {
-                staged.push(Err(e));
-                continue;
+                let refused = self
+                    .refuse_last_admin(admin, &current.id, "suspend or remove the admin role from")
+                    .await;
+                match refused {
+                    Ok(guard) => last_admin_guard = guard,
+                    Err(e) => {
+                        staged.push(Err(e));
+                        continue;
+                    }
+                }
             }
             let Some(after) = update.change(now) else {
                 staged.push(Ok(None));
@@ -86,11 +92,13 @@ impl Service {
                 before: current,
                 after: &after,
             };
-            staged.push(
-                self.vet(caller, proposal)
-                    .await
-                    .map(|()| Some(update.ops(caller, after, now))),
-            );
+            staged.push(self.vet(caller, proposal).await.map(|()| {
+                let mut staged = update.ops(caller, after, now);
+                // Two records of one chunk may each take away one of the
+                // last two admins: the op checks the chunk as committed.
+                staged.ops.extend(last_admin_guard);
+                Some(staged)
+            }));
         }
         Ok(staged)
     }

@@ -144,6 +144,33 @@ async fn with_a_second_active_admin_each_way_out_is_allowed_once() {
     }
 }
 
+/// Each of the last two admins taken away at once (any mix of the four
+/// ways): both operations see the other admin still active before either
+/// commits, so only the check inside the commit can stop the second.
+#[tokio::test]
+async fn concurrent_removals_of_the_last_two_admins_leave_one() {
+    for (first, second) in WAYS.flat_map(|a| WAYS.map(move |b| (a, b))) {
+        let fx = fixture().await;
+        let deputy = fx.second_admin("deputy").await;
+        *fx.memory.commit_barrier.lock().unwrap() = Some(Arc::new(tokio::sync::Barrier::new(2)));
+        let (a, b) = tokio::join!(fx.take_away(&fx.root, first), fx.take_away(&deputy, second));
+        *fx.memory.commit_barrier.lock().unwrap() = None;
+        let refused: Vec<crate::Error> = [a, b].into_iter().filter_map(Result::err).collect();
+        assert_eq!(refused.len(), 1, "ways {first}/{second}: {refused:?}");
+        assert!(refused[0].to_string().contains("last admin"), "{refused:?}");
+        let state = fx.memory.snapshot();
+        let active_admins = state
+            .assignments
+            .iter()
+            .filter(|(id, roles)| {
+                roles.contains(&fx.admin_role.id)
+                    && state.users.get(*id).is_some_and(|u| !u.is_suspended)
+            })
+            .count();
+        assert_eq!(active_admins, 1, "ways {first}/{second}");
+    }
+}
+
 #[tokio::test]
 async fn a_suspended_admin_is_no_replacement() {
     let fx = fixture().await;

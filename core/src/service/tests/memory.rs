@@ -3,8 +3,8 @@
 //! evaluator, and knobs to inject stale versions and count calls.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
@@ -32,6 +32,9 @@ pub(super) struct Memory {
     pub stale_updates: AtomicUsize,
     pub role_ids_calls: AtomicUsize,
     pub roles_calls: AtomicUsize,
+    /// When set, every commit waits here first, so that concurrent
+    /// operations all finish their checks before any of them commits.
+    pub commit_barrier: Mutex<Option<Arc<tokio::sync::Barrier>>>,
 }
 
 impl Memory {
@@ -213,6 +216,15 @@ impl Memory {
                     .remove(&id)
                     .ok_or_else(|| Error::not_found(Entity::Token, id.as_str()))?;
             }
+            WriteOp::RequireActiveHolder { role_id, refusal } => {
+                let held = state.assignments.iter().any(|(user_id, roles)| {
+                    roles.contains(&role_id)
+                        && state.users.get(user_id).is_some_and(|u| !u.is_suspended)
+                });
+                if !held {
+                    return Err(Error::Forbidden(refusal));
+                }
+            }
         }
         Ok(())
     }
@@ -221,6 +233,10 @@ impl Memory {
 #[async_trait]
 impl Storage for Memory {
     async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
+        let barrier = self.commit_barrier.lock().unwrap().clone();
+        if let Some(barrier) = barrier {
+            barrier.wait().await;
+        }
         let mut state = self.state.lock().unwrap();
         let mut next = state.clone();
         for op in ops {
