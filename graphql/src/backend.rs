@@ -167,9 +167,7 @@ fn open_sled(
     settings: StoreSettings,
 ) -> Result<Arc<dyn Storage>, BackendError> {
     let path = embedded_path(url, path)?;
-    let options = usergraph_sled::SledOptions {
-        cache_capacity: settings.sled_cache_mb.saturating_mul(1024 * 1024),
-    };
+    let options = usergraph_sled::SledOptions::with_cache_mb(settings.sled_cache_mb);
     let engine = usergraph_sled::SledEngine::open_with(&path, options)?;
     Ok(Arc::new(usergraph_sled::SledStorage::new(engine)?))
 }

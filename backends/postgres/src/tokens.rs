@@ -10,7 +10,7 @@ use usergraph_core::{AccessToken, Entity, Error, Result, TokenDigest, TokenId, T
 
 use crate::error::{FOREIGN_KEY_VIOLATION, db_error, internal, write_error};
 use crate::rows::{column, version_from_db, version_to_db};
-use crate::write::{missed_update, require_user};
+use crate::write::{delete_by_id, missed_update, require_user};
 
 const TOKEN_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM access_tokens WHERE id = $1)";
 
@@ -89,16 +89,13 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn delete(conn: &mut PgConnection, id: &TokenId) -> Result<()> {
-    let deleted = sqlx::query("DELETE FROM access_tokens WHERE id = $1")
-        .bind(id.as_str())
-        .execute(&mut *conn)
-        .await
-        .map_err(internal)?
-        .rows_affected();
-    if deleted == 0 {
-        return Err(Error::not_found(Entity::Token, id.as_str()));
-    }
-    Ok(())
+    delete_by_id(
+        conn,
+        "DELETE FROM access_tokens WHERE id = $1",
+        Entity::Token,
+        id.as_str(),
+    )
+    .await
 }
 
 fn token_from_row(row: &PgRow) -> Result<AccessToken> {

@@ -191,16 +191,13 @@ async fn update_user(conn: &mut PgConnection, user: &User, expected_version: u64
 async fn delete_user(conn: &mut PgConnection, id: &UserId) -> Result<()> {
     // Assignments and tokens go with it (ON DELETE CASCADE); logs have no
     // foreign key.
-    let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id.as_str())
-        .execute(&mut *conn)
-        .await
-        .map_err(internal)?
-        .rows_affected();
-    if deleted == 0 {
-        return Err(Error::not_found(Entity::User, id.as_str()));
-    }
-    Ok(())
+    delete_by_id(
+        conn,
+        "DELETE FROM users WHERE id = $1",
+        Entity::User,
+        id.as_str(),
+    )
+    .await
 }
 
 const USER_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)";
@@ -216,6 +213,25 @@ async fn exists(conn: &mut PgConnection, exists_sql: &'static str, id: &str) -> 
 
 async fn user_exists(conn: &mut PgConnection, id: &UserId) -> Result<bool> {
     exists(conn, USER_EXISTS, id.as_str()).await
+}
+
+/// Runs `delete_sql` (one `$1`, the id); `NOT_FOUND` when it removed no row.
+pub(crate) async fn delete_by_id(
+    conn: &mut PgConnection,
+    delete_sql: &'static str,
+    entity: Entity,
+    id: &str,
+) -> Result<()> {
+    let deleted = sqlx::query(delete_sql)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(internal)?
+        .rows_affected();
+    if deleted == 0 {
+        return Err(Error::not_found(entity, id));
+    }
+    Ok(())
 }
 
 /// The error of a versioned UPDATE that matched no row: the record is gone
@@ -336,16 +352,13 @@ async fn update_role(conn: &mut PgConnection, role: &Role, expected_version: u64
 }
 
 async fn delete_role(conn: &mut PgConnection, id: &RoleId) -> Result<()> {
-    let deleted = sqlx::query("DELETE FROM roles WHERE id = $1")
-        .bind(id.as_str())
-        .execute(&mut *conn)
-        .await
-        .map_err(internal)?
-        .rows_affected();
-    if deleted == 0 {
-        return Err(Error::not_found(Entity::Role, id.as_str()));
-    }
-    Ok(())
+    delete_by_id(
+        conn,
+        "DELETE FROM roles WHERE id = $1",
+        Entity::Role,
+        id.as_str(),
+    )
+    .await
 }
 
 async fn append_log(conn: &mut PgConnection, entry: &LogEntry) -> Result<()> {

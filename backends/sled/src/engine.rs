@@ -126,6 +126,13 @@ pub struct SledOptions {
 impl SledOptions {
     /// The smallest cache sled accepts.
     pub const MIN_CACHE_CAPACITY: u64 = 1024 * 1024;
+
+    /// A cache of `megabytes` MiB, as the server's `sled_cache_mb` sets it.
+    pub fn with_cache_mb(megabytes: u64) -> Self {
+        SledOptions {
+            cache_capacity: megabytes.saturating_mul(1024 * 1024),
+        }
+    }
 }
 
 impl Default for SledOptions {

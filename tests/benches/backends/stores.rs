@@ -20,9 +20,7 @@ static SLED_OPTIONS: OnceLock<usergraph_sled::SledOptions> = OnceLock::new();
 
 /// Sets sled's cache for the run; the first call wins.
 pub fn set_sled_cache_mb(megabytes: u64) {
-    let _ = SLED_OPTIONS.set(usergraph_sled::SledOptions {
-        cache_capacity: megabytes.saturating_mul(1024 * 1024),
-    });
+    let _ = SLED_OPTIONS.set(usergraph_sled::SledOptions::with_cache_mb(megabytes));
 }
 
 fn open_sled(path: &Path) -> Result<usergraph_sled::SledStorage, BoxError> {

@@ -171,6 +171,38 @@ async fn concurrent_removals_of_the_last_two_admins_leave_one() {
     }
 }
 
+/// One import chunk suspending both of the last two admins: each record
+/// passes the pre-check (the other admin is still active in the store),
+/// and the check inside the commit blames the second record alone.
+#[tokio::test]
+async fn an_import_suspending_the_last_two_admins_fails_the_second_record() {
+    let fx = fixture().await;
+    let deputy = fx.second_admin("deputy").await;
+    let suspend = |user: &crate::User| ImportedUser {
+        user: CreateUser {
+            id: Some(user.id.to_string()),
+            ..named(user.username.as_deref().unwrap())
+        },
+        is_suspended: Some(true),
+        partial: true,
+        ..Default::default()
+    };
+    let mut results = fx
+        .service
+        .import_users_batch(
+            &admin(),
+            vec![suspend(&fx.root), suspend(&deputy)],
+            OnExisting::Update,
+        )
+        .await
+        .unwrap();
+    assert_eq!(results[0].as_ref().ok(), Some(&ImportOutcome::Updated));
+    assert_last_admin(results.remove(1).map(drop));
+    let state = fx.memory.snapshot();
+    assert!(state.users[&fx.root.id].is_suspended);
+    assert!(!state.users[&deputy.id].is_suspended);
+}
+
 #[tokio::test]
 async fn a_suspended_admin_is_no_replacement() {
     let fx = fixture().await;
