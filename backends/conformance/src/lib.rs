@@ -27,6 +27,7 @@ mod support;
 
 pub mod accounts;
 pub mod batch;
+pub mod contention;
 pub mod custom_data;
 pub mod logs;
 pub mod paging;
@@ -161,6 +162,9 @@ macro_rules! conformance_suite {
                 aborted_commits_never_leak_writes,
                 require_active_holder_checks_the_committed_result,
                 concurrent_removals_leave_an_active_holder,
+            }
+            contention {
+                concurrent_edits_of_one_user_all_apply,
             }
             tokens {
                 insert_and_read_back,

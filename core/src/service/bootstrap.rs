@@ -8,7 +8,7 @@ use super::audit::Audit;
 use super::guard::ADMIN_ROLE_NAME;
 use super::new_user::CheckedUser;
 use super::tokens::{created_log, issue};
-use super::{Bootstrap, CreateUser, CreatedToken, MAX_ATTEMPTS, NewToken, Service};
+use super::{Backoff, Bootstrap, CreateUser, CreatedToken, NewToken, Service};
 use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::filter::UserFilter;
@@ -40,7 +40,8 @@ impl Service {
     pub async fn ensure_admin_role(&self) -> Result<Role> {
         let caller = Caller::system();
         let all = all_permissions();
-        for _ in 0..MAX_ATTEMPTS {
+        let mut backoff = Backoff::new();
+        loop {
             let now = time::now();
             let key = validate::identifier_key(ADMIN_ROLE_NAME);
             let (role, op, key) = match self.storage.role_by_name(&key).await? {
@@ -80,11 +81,10 @@ impl Service {
             match self.storage.commit(vec![op, log.op()]).await {
                 Ok(()) => return Ok(role),
                 // Another process created or changed it meanwhile: look again.
-                Err(Error::StaleVersion) | Err(Error::Conflict { .. }) => continue,
+                Err(Error::StaleVersion) | Err(Error::Conflict { .. }) => backoff.lost().await?,
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::StaleVersion)
     }
 
     /// On a store without any user: the admin role, a user `admin` (no

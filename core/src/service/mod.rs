@@ -15,6 +15,7 @@ mod inputs;
 mod logs;
 mod new_user;
 mod passwords;
+mod retry;
 mod roles;
 mod sessions;
 mod tokens;
@@ -34,10 +35,7 @@ use crate::password::PasswordHasher;
 use crate::plugin::PluginHost;
 use crate::storage::Storage;
 use crate::throttle::{Throttle, ThrottleSettings};
-
-/// How often a read-modify-write is retried when another write got in
-/// between (storage answered `StaleVersion`).
-const MAX_ATTEMPTS: usize = 5;
+use retry::{Backoff, MAX_ATTEMPTS};
 
 /// Argon2id cost parameters for new password digests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::audit::Audit;
-use super::{CreateRole, MAX_ATTEMPTS, Patch, Service, UpdateRole, guard};
+use super::{Backoff, CreateRole, Patch, Service, UpdateRole, guard};
 use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::eval;
@@ -90,7 +90,8 @@ impl Service {
             .map(validate::role_permissions)
             .transpose()?;
 
-        for _ in 0..MAX_ATTEMPTS {
+        let mut backoff = Backoff::new();
+        loop {
             let current = self.load_role(&id).await?;
             let builtin = guard::is_admin_role(&current);
             let mut role = current.clone();
@@ -161,11 +162,10 @@ impl Service {
             ];
             match self.storage.commit(ops).await {
                 Ok(()) => return Ok(role),
-                Err(Error::StaleVersion) => continue,
+                Err(Error::StaleVersion) => backoff.lost().await?,
                 Err(e) => return Err(name_conflict(e)),
             }
         }
-        Err(Error::StaleVersion)
     }
 
     /// Deletes the role and every assignment of it; never the built-in

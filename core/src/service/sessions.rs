@@ -8,7 +8,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::audit::Audit;
 use super::tokens::{issue, later};
-use super::{MAX_ATTEMPTS, Service, ServiceSettings, SignedIn};
+use super::{Backoff, Service, ServiceSettings, SignedIn};
 use crate::caller::Caller;
 use crate::error::{Entity, Error, Result};
 use crate::ids::{TokenId, UserId};
@@ -160,8 +160,9 @@ impl Service {
         verified: &PasswordDigest,
         upgrade: Option<PasswordDigest>,
     ) -> Result<SignedIn> {
-        for attempt in 1..=MAX_ATTEMPTS {
-            if attempt > 1 {
+        let mut backoff = Backoff::new();
+        loop {
+            if backoff.retrying() {
                 user = self.load_user(&user.id).await.map_err(|e| match e {
                     Error::NotFound { .. } => Error::Unauthenticated,
                     other => other,
@@ -238,11 +239,10 @@ impl Service {
                 | Err(Error::NotFound {
                     entity: Entity::Token,
                     ..
-                }) => continue,
+                }) => backoff.lost().await?,
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::StaleVersion)
     }
 
     /// `SignIn` for a failed sign-in, with the reason the log has; never
@@ -288,7 +288,8 @@ impl Service {
         };
         let id = caller.token_id.as_deref().ok_or_else(not_a_session)?;
         let id = TokenId::parse(id).map_err(|_| not_a_session())?;
-        for _ in 0..MAX_ATTEMPTS {
+        let mut backoff = Backoff::new();
+        loop {
             let Some(current) = self.storage.token(&id).await? else {
                 return Ok(());
             };
@@ -314,10 +315,9 @@ impl Service {
             ];
             match self.storage.commit(ops).await {
                 Ok(()) => return Ok(()),
-                Err(Error::StaleVersion) => continue,
+                Err(Error::StaleVersion) => backoff.lost().await?,
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::StaleVersion)
     }
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::audit::Audit;
 use super::authenticate::narrow;
-use super::{CreatedToken, MAX_ATTEMPTS, NewToken, Service, require_or_self};
+use super::{Backoff, CreatedToken, NewToken, Service, require_or_self};
 use crate::caller::{Caller, Permission, Permissions};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{TokenId, UserId};
@@ -240,7 +240,8 @@ impl Service {
     where
         F: FnMut(&AccessToken, Timestamp) -> Result<Option<(AccessToken, Audit)>> + Send,
     {
-        for _ in 0..MAX_ATTEMPTS {
+        let mut backoff = Backoff::new();
+        loop {
             let current = self
                 .managed_token(caller, id, Permission::TokensWrite)
                 .await?;
@@ -258,11 +259,10 @@ impl Service {
             ];
             match self.storage.commit(ops).await {
                 Ok(()) => return Ok((token, true)),
-                Err(Error::StaleVersion) => continue,
+                Err(Error::StaleVersion) => backoff.lost().await?,
                 Err(e) => return Err(name_conflict(e)),
             }
         }
-        Err(Error::StaleVersion)
     }
 
     pub async fn rename_token(

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::audit::Audit;
-use super::{IdentityInput, MAX_ATTEMPTS, Patch, ProfileInput, Service, UpdateUser, guard};
+use super::{Backoff, IdentityInput, Patch, ProfileInput, Service, UpdateUser, guard};
 use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::ids::UserId;
@@ -96,7 +96,8 @@ impl Service {
     where
         F: FnMut(&User, Timestamp) -> Result<Option<UserEdit<'a>>> + Send,
     {
-        for _ in 0..MAX_ATTEMPTS {
+        let mut backoff = Backoff::new();
+        loop {
             let current = self.load_user(id).await?;
             let now = time::now();
             let Some(UserEdit {
@@ -127,11 +128,10 @@ impl Service {
                     self.publish_user(caller, event, &user, details);
                     return Ok(user);
                 }
-                Err(Error::StaleVersion) => continue,
+                Err(Error::StaleVersion) => backoff.lost().await?,
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::StaleVersion)
     }
 
     async fn vet_edit(

@@ -1,9 +1,10 @@
 //! A small in-memory `Storage` for the service's own tests: atomic commits
 //! over a cloned state, the uniqueness rules, searches through the reference
-//! evaluator, and knobs to inject stale versions and count calls.
+//! evaluator, and knobs to inject stale versions, widen races and count
+//! calls.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -30,6 +31,10 @@ pub(super) struct Memory {
     pub state: Mutex<State>,
     /// How many coming `UpdateUser`s fail with `StaleVersion`.
     pub stale_updates: AtomicUsize,
+    /// When set, every commit first lets the other tasks run, so that
+    /// concurrent read-modify-writes read before any of them writes (as
+    /// they do on a store whose commits take time).
+    pub yield_before_commit: AtomicBool,
     pub role_ids_calls: AtomicUsize,
     pub roles_calls: AtomicUsize,
     /// When set, every commit waits here first, so that concurrent
@@ -236,6 +241,9 @@ impl Storage for Memory {
         let barrier = self.commit_barrier.lock().unwrap().clone();
         if let Some(barrier) = barrier {
             barrier.wait().await;
+        }
+        if self.yield_before_commit.load(Ordering::SeqCst) {
+            tokio::task::yield_now().await;
         }
         let mut state = self.state.lock().unwrap();
         let mut next = state.clone();

@@ -4,6 +4,7 @@
 mod authz;
 mod batch;
 mod bootstrap;
+mod contention;
 mod escalation;
 mod last_admin;
 mod memory;
@@ -209,7 +210,8 @@ async fn an_update_that_changes_nothing_writes_nothing() {
     assert_eq!(log.payload, json!({ "fields": ["username", "name"] }));
 }
 
-#[tokio::test]
+// Paused time: the waits between attempts pass at once.
+#[tokio::test(start_paused = true)]
 async fn stale_versions_are_retried_then_reported() {
     let (memory, service) = setup();
     let user = service.create_user(&admin(), named("Ada")).await.unwrap();

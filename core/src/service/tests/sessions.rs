@@ -253,7 +253,8 @@ async fn signing_in_purges_the_users_dead_sessions() {
     assert_eq!(left, expected, "revoked personal tokens stay listed");
 }
 
-#[tokio::test]
+// Paused time: the waits between attempts pass at once.
+#[tokio::test(start_paused = true)]
 async fn a_concurrent_write_to_the_user_is_retried() {
     let (memory, service) = setup();
     let user = ada(&service).await;
