@@ -385,6 +385,31 @@ async fn a_session_works_until_sign_out() {
     );
 }
 
+/// A suspended user's right password gets the very response a wrong one
+/// gets: the suspension reveals nothing about the password.
+#[tokio::test]
+async fn a_suspended_users_right_password_is_answered_like_a_wrong_one() {
+    let server = TestServer::start().await;
+    let user = server.user_with_permissions("suspended_user", &[]).await;
+    server
+        .data(
+            "mutation($id: ID!) { setUserSuspended(id: $id, suspended: true) { id } }",
+            json!({ "id": user.id }),
+        )
+        .await;
+    let attempt = |password: &str| {
+        server.graphql_as(
+            None,
+            SIGN_IN,
+            json!({ "i": "suspended_user", "p": password }),
+        )
+    };
+    let wrong = attempt("not the password").await;
+    let right = attempt(PASSWORD).await;
+    assert_eq!(wrong.code(), "UNAUTHENTICATED", "{}", wrong.body);
+    assert_eq!((right.status, &right.body), (wrong.status, &wrong.body));
+}
+
 #[tokio::test]
 async fn a_personal_access_token_secret_is_shown_once() {
     let server = TestServer::start().await;

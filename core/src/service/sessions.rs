@@ -70,22 +70,28 @@ fn identifier_key(raw: &str) -> Option<UniqueKey> {
 }
 
 /// Why a sign-in failed, for the log (the client only sees
-/// `UNAUTHENTICATED`).
-fn failure_reason(user: Option<&User>) -> &'static str {
+/// `UNAUTHENTICATED`), or `None` when it succeeds. A suspended user's right
+/// password fails like a wrong one, so that nobody learns a password is
+/// right from its account's suspension.
+fn failure_reason(user: Option<&User>, matched: bool) -> Option<&'static str> {
     match user {
-        None => "unknown identifier",
-        Some(user) if user.password.is_none() => "no password set",
-        Some(_) => "password mismatch",
+        None => Some("unknown identifier"),
+        Some(user) if user.password.is_none() => Some("no password set"),
+        Some(_) if !matched => Some("password mismatch"),
+        Some(user) if user.is_suspended => Some(SUSPENDED),
+        Some(_) => None,
     }
 }
 
+const SUSPENDED: &str = "suspended";
+
 impl Service {
     /// Checks the password of the user `identifier` names and opens a
-    /// session for it. Every failure is the same `UNAUTHENTICATED` and
-    /// takes as long (an unknown identifier is checked against a dummy
-    /// digest), except a suspended user with the right password, who gets
-    /// `FORBIDDEN`: only someone who knows the password learns of the
-    /// suspension. Throttled per account and per client address.
+    /// session for it. Every failure, a suspended user's right password
+    /// included, is the same `UNAUTHENTICATED`, takes as long (an unknown
+    /// identifier is checked against a dummy digest) and counts against the
+    /// throttle alike; only the log tells why. Throttled per account and
+    /// per client address.
     pub async fn sign_in(
         &self,
         caller: &Caller,
@@ -121,19 +127,9 @@ impl Service {
             .passwords
             .verify(password.to_owned(), digest.as_ref())
             .await?;
-        if !verified.matched {
+        if let Some(reason) = failure_reason(user.as_ref(), verified.matched) {
             self.throttle.record_failure(None, address);
-            let reason = failure_reason(user.as_ref());
-            let mut log = Audit::new(caller, log_keys::USER_SIGN_IN, time::now());
-            if let Some(user) = &user {
-                log = log.user(&user.id);
-            }
-            // The identifier itself stays out: people type passwords into
-            // the wrong field.
-            let log = log.payload(json!({ "reason": reason })).failed(reason);
-            self.storage.commit(vec![log.op()]).await?;
-            self.publish_sign_in_failed(caller, user.as_ref().map(|u| &u.id), reason);
-            return Err(Error::Unauthenticated);
+            return Err(self.sign_in_failed(caller, user.as_ref(), reason).await?);
         }
         // A match implies both; the dummy digest never matches.
         let (Some(user), Some(digest)) = (user, digest) else {
@@ -148,6 +144,25 @@ impl Service {
             None
         };
         self.open_session(caller, user, &digest, upgrade).await
+    }
+
+    /// Logs a failed sign-in and tells the plugins; the error to answer
+    /// with. The identifier typed stays out of both: people type passwords
+    /// into the wrong field.
+    async fn sign_in_failed(
+        &self,
+        caller: &Caller,
+        user: Option<&User>,
+        reason: &str,
+    ) -> Result<Error> {
+        let mut log = Audit::new(caller, log_keys::USER_SIGN_IN, time::now());
+        if let Some(user) = user {
+            log = log.user(&user.id);
+        }
+        let log = log.payload(json!({ "reason": reason })).failed(reason);
+        self.storage.commit(vec![log.op()]).await?;
+        self.publish_sign_in_failed(caller, user.map(|u| &u.id), reason);
+        Ok(Error::Unauthenticated)
     }
 
     /// Writes the session, `lastSignInAt`, the purge of the user's dead
@@ -170,17 +185,12 @@ impl Service {
                 if user.password.as_ref() != Some(verified) {
                     return Err(Error::Unauthenticated);
                 }
+                // Suspended since the password was checked.
+                if user.is_suspended {
+                    return Err(self.sign_in_failed(caller, Some(&user), SUSPENDED).await?);
+                }
             }
             let now = time::now();
-            if user.is_suspended {
-                let log = Audit::new(caller, log_keys::USER_SIGN_IN, now)
-                    .user(&user.id)
-                    .payload(json!({ "reason": "suspended" }))
-                    .failed("suspended");
-                self.storage.commit(vec![log.op()]).await?;
-                self.publish_sign_in_failed(caller, Some(&user.id), "suspended");
-                return Err(Error::Forbidden("this account is suspended".into()));
-            }
             if let Err(e) = self.vet(caller, Proposal::SignIn { user: &user }).await {
                 if let Error::Rejected { plugin, .. } = &e {
                     let log = Audit::new(caller, log_keys::USER_SIGN_IN, now)
