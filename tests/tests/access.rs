@@ -410,6 +410,51 @@ async fn a_suspended_users_right_password_is_answered_like_a_wrong_one() {
     assert_eq!((right.status, &right.body), (wrong.status, &wrong.body));
 }
 
+/// The escalation, end to end: a user who may only reset passwords
+/// cannot reset the admin's and sign in as the admin.
+#[tokio::test]
+async fn a_password_resetter_cannot_become_the_admin() {
+    let server = TestServer::start().await;
+    let desk = server
+        .user_with_permissions("helpdesk", &["users:password"])
+        .await;
+    let clerk = server.user_with_permissions("clerk", &[]).await;
+    const SET: &str =
+        "mutation($id: ID!, $p: String!) { setUserPassword(id: $id, password: $p) { id } }";
+    const CHOSEN: &str = "taken over at last";
+    let set = server
+        .graphql_as(
+            Some(&desk.token),
+            SET,
+            json!({ "id": server.admin_id(), "p": CHOSEN }),
+        )
+        .await;
+    assert_eq!(set.code(), "FORBIDDEN", "{}", set.body);
+    let verify = server
+        .graphql_as(
+            Some(&desk.token),
+            "mutation($id: ID!, $p: String!) { verifyUserPassword(id: $id, password: $p) }",
+            json!({ "id": server.admin_id(), "p": CHOSEN }),
+        )
+        .await;
+    assert_eq!(verify.code(), "FORBIDDEN", "{}", verify.body);
+    let sign_in = server
+        .graphql_as(None, SIGN_IN, json!({ "i": "admin", "p": CHOSEN }))
+        .await;
+    assert_eq!(sign_in.code(), "UNAUTHENTICATED", "{}", sign_in.body);
+
+    // Resetting a user who holds nothing more still works.
+    server
+        .data_as(
+            Some(&desk.token),
+            SET,
+            json!({ "id": clerk.id, "p": CHOSEN }),
+        )
+        .await;
+    let session = server.sign_in("clerk", CHOSEN).await;
+    assert!(session.starts_with("ugs_"), "{session}");
+}
+
 #[tokio::test]
 async fn a_personal_access_token_secret_is_shown_once() {
     let server = TestServer::start().await;

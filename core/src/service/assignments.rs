@@ -124,11 +124,10 @@ impl Service {
     }
 
     /// The user with its checked target roles, the roles it holds now and
-    /// the ones the call would add. Granting needs `users:write` (for
-    /// oneself too) and every permission of every role added: nobody hands
-    /// out more than they hold. Roles already held are no grant, so a
-    /// caller may rearrange the roles of someone more powerful without
-    /// taking their power away.
+    /// the ones the call would add. Needs `users:write` (for oneself too),
+    /// every permission the user holds (changing the roles of a stronger
+    /// user is an attack on it), and every permission of every role added:
+    /// nobody hands out more than they hold.
     async fn assignment_context(
         &self,
         caller: &Caller,
@@ -137,6 +136,7 @@ impl Service {
     ) -> Result<Assignment> {
         caller.require(Permission::UsersWrite)?;
         let user_id = UserId::parse(user_id)?;
+        self.require_outranks(caller, &user_id).await?;
         let wanted = role_ids(raw_role_ids)?;
         let user = self.load_user(&user_id).await?;
         let roles = self.require_roles(&wanted).await?;
@@ -241,9 +241,9 @@ impl Service {
     }
 
     /// Removes one role; removing one the user does not hold changes nothing.
-    /// Needs `users:write` (for oneself too) but no hold on the role's
-    /// permissions: taking away is no escalation. Never takes the admin
-    /// role from the last admin.
+    /// Needs `users:write` (for oneself too) and every permission the user
+    /// holds: taking power from a stronger user is an attack on it. Never
+    /// takes the admin role from the last admin.
     pub async fn remove_user_role(
         &self,
         caller: &Caller,
@@ -253,6 +253,7 @@ impl Service {
         caller.require(Permission::UsersWrite)?;
         let user_id = UserId::parse(user_id)?;
         let role_id = RoleId::parse(role_id)?;
+        self.require_outranks(caller, &user_id).await?;
         let user = self.load_user(&user_id).await?;
         let role = self.load_role(&role_id).await?;
         let held = self.role_ids_of(&user_id).await?;

@@ -1,8 +1,11 @@
 //! Rules that protect the installation from its own callers: the built-in
-//! admin role, the last admin, and grants beyond the granter's permissions.
+//! admin role, the last admin, grants beyond the granter's permissions, and
+//! acts on users who hold more than the caller.
+
+use std::collections::BTreeSet;
 
 use super::{Service, require_or_self};
-use crate::caller::{Caller, Permission};
+use crate::caller::{Caller, Permission, Permissions};
 use crate::error::{Error, Result};
 use crate::filter::{RoleMembership, UserFilter};
 use crate::ids::UserId;
@@ -61,6 +64,38 @@ pub(super) fn require_grantable<'a>(
     }
 }
 
+/// The first permission in `target`, the permissions of a user the caller
+/// acts on, that the caller does not hold.
+fn beyond(caller: &Caller, target: &BTreeSet<Permission>) -> Option<Permission> {
+    target
+        .iter()
+        .copied()
+        .find(|permission| !caller.permissions.allows(*permission))
+}
+
+/// The refusal of an act on a user who holds `missing`, which the caller
+/// does not: whoever may set the password of, or otherwise change, a user
+/// who holds more could take over that user and its power. The rule of
+/// [`require_grantable`], applied to the user acted on rather than to the
+/// role granted.
+pub(super) fn outranked(caller: &Caller, missing: Permission) -> Error {
+    if caller.is_anonymous() {
+        return Error::Unauthenticated;
+    }
+    Error::Forbidden(format!(
+        "you cannot act on a user who holds the {missing} permission, which you do not hold"
+    ))
+}
+
+/// Fails with [`outranked`] unless the caller holds every permission in
+/// `target`.
+pub(super) fn require_outranks(caller: &Caller, target: &BTreeSet<Permission>) -> Result<()> {
+    match beyond(caller, target) {
+        None => Ok(()),
+        Some(missing) => Err(outranked(caller, missing)),
+    }
+}
+
 /// The built-in admin role: the role whose name key is `admin`.
 pub(super) fn is_admin_role(role: &Role) -> bool {
     role.name_key() == ADMIN_ROLE_NAME
@@ -74,6 +109,51 @@ pub(super) fn admin_role_is_fixed() -> Error {
 }
 
 impl Service {
+    /// The first permission the user `target` holds through its roles now
+    /// that the caller does not hold; `None` for a user that does not exist
+    /// (the operation then reports `NOT_FOUND` itself). The process itself
+    /// holds everything and needs no lookup.
+    ///
+    /// The roles are read before the operation commits, as the role checks
+    /// of [`require_grantable`] are: a role granted to the target (or a
+    /// permission added to one of its roles) by someone else in between is
+    /// not seen. Only a caller who holds that permission can open that
+    /// window, never the weaker caller the check refuses.
+    pub(super) async fn permission_beyond(
+        &self,
+        caller: &Caller,
+        target: &UserId,
+    ) -> Result<Option<Permission>> {
+        if caller.permissions == Permissions::All {
+            return Ok(None);
+        }
+        Ok(beyond(caller, &self.permissions_of(target).await?))
+    }
+
+    /// Fails with [`outranked`] unless the caller holds every permission the
+    /// user `target` holds. Applies to the caller's own user too: a token
+    /// scoped to fewer permissions than its user's roles may not, say, set
+    /// its user's password and sign in with all of them.
+    pub(super) async fn require_outranks(&self, caller: &Caller, target: &UserId) -> Result<()> {
+        match self.permission_beyond(caller, target).await? {
+            None => Ok(()),
+            Some(missing) => Err(outranked(caller, missing)),
+        }
+    }
+
+    /// [`Service::require_outranks`] unless the caller acts on its own user,
+    /// for operations a user may run on itself without any permission.
+    pub(super) async fn require_outranks_unless_self(
+        &self,
+        caller: &Caller,
+        target: &UserId,
+    ) -> Result<()> {
+        if is_self(caller, target) {
+            return Ok(());
+        }
+        self.require_outranks(caller, target).await
+    }
+
     /// The built-in admin role, if it exists yet.
     pub(super) async fn admin_role(&self) -> Result<Option<Role>> {
         self.storage.role_by_name(ADMIN_ROLE_NAME).await

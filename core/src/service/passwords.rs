@@ -88,6 +88,8 @@ impl InitialPassword {
 }
 
 impl Service {
+    /// Needs `users:password` and every permission the user holds (see
+    /// [`Service::require_outranks`]).
     pub async fn set_user_password(
         &self,
         caller: &Caller,
@@ -96,6 +98,7 @@ impl Service {
     ) -> Result<User> {
         caller.require(Permission::UsersPassword)?;
         let id = UserId::parse(id)?;
+        self.require_outranks(caller, &id).await?;
         validate::new_password(&password)?;
         // Not worth a hash if there is nobody to give it to.
         self.load_user(&id).await?;
@@ -128,6 +131,9 @@ impl Service {
     ) -> Result<bool> {
         caller.require(Permission::UsersPassword)?;
         let id = UserId::parse(id)?;
+        // A password oracle on a stronger user is the first half of taking
+        // it over.
+        self.require_outranks(caller, &id).await?;
         validate::password_to_verify(&password)?;
         let account = user_account(&id);
         let address = caller.ip.as_deref();

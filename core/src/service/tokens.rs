@@ -131,7 +131,9 @@ impl Service {
 
     /// A personal access token for `user_id`. The token can never do more
     /// than its creator: scopes the owner lacks, or effective permissions
-    /// beyond the caller's, are `FORBIDDEN`.
+    /// beyond the caller's, are `FORBIDDEN`. A token for another user, even
+    /// a narrowly scoped one, acts as that user, so it needs every
+    /// permission that user holds.
     pub async fn create_token(
         &self,
         caller: &Caller,
@@ -139,6 +141,7 @@ impl Service {
         input: NewToken,
     ) -> Result<CreatedToken> {
         require_or_self(caller, Permission::TokensWrite, user_id)?;
+        self.require_outranks_unless_self(caller, user_id).await?;
         let name = token_name(&input.name)?;
         let scopes = input.scopes.map(scopes).transpose()?;
         let now = time::now();
@@ -207,8 +210,9 @@ impl Service {
         );
     }
 
-    /// The token, if the caller may manage it (its owner, or `write`).
-    /// `NOT_FOUND` for a token that does not exist.
+    /// The token, if the caller may manage it: its owner, or `write` and
+    /// every permission the owner holds. `NOT_FOUND` for a token that does
+    /// not exist.
     async fn managed_token(
         &self,
         caller: &Caller,
@@ -224,6 +228,8 @@ impl Service {
             .await?
             .ok_or_else(|| Error::not_found(Entity::Token, id.as_str()))?;
         require_or_self(caller, write, &token.user_id)?;
+        self.require_outranks_unless_self(caller, &token.user_id)
+            .await?;
         Ok(token)
     }
 

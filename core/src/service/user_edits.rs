@@ -164,10 +164,23 @@ impl Service {
 
     /// Absent fields stay, null clears, a value sets. A user may change its
     /// own name and avatar; its identifiers (username, email, phone) need
-    /// `users:write` like anyone else's, since they are how it signs in.
+    /// `users:write` like anyone else's, since they are how it signs in,
+    /// and every permission the user holds (its own included: a narrowly
+    /// scoped token may not change them).
     pub async fn update_user(&self, caller: &Caller, id: &str, input: UpdateUser) -> Result<User> {
         let id = guard::user_id_for(caller, Permission::UsersWrite, id)?;
         let self_service = !caller.permissions.allows(Permission::UsersWrite);
+        let own_identifiers = guard::is_self(caller, &id)
+            && !self_service
+            && [&input.username, &input.primary_email, &input.primary_phone]
+                .iter()
+                .any(|patch| !matches!(patch, Patch::Absent));
+        let beyond = if own_identifiers {
+            self.permission_beyond(caller, &id).await?
+        } else {
+            self.require_outranks_unless_self(caller, &id).await?;
+            None
+        };
         let username = patch(input.username, validate::username)?;
         let primary_email = patch(input.primary_email, validate::primary_email)?;
         let primary_phone = patch(input.primary_phone, validate::primary_phone)?;
@@ -197,6 +210,9 @@ impl Service {
                     Permission::UsersWrite
                 )));
             }
+            if let (Some(missing), false) = (beyond, fields.is_empty()) {
+                return Err(guard::outranked(caller, missing));
+            }
             apply(&mut user.name, &name, "name", &mut fields);
             apply(&mut user.avatar, &avatar, "avatar", &mut fields);
             Ok((!fields.is_empty()).then(|| UserEdit {
@@ -219,6 +235,7 @@ impl Service {
         profile: ProfileInput,
     ) -> Result<User> {
         let id = guard::user_id_for(caller, Permission::UsersWrite, id)?;
+        self.require_outranks_unless_self(caller, &id).await?;
         let input = validate::profile_input(profile)?;
         self.edit_user(caller, &id, |current, _| {
             let change = validate::apply_profile(&current.profile, &input);
@@ -254,6 +271,7 @@ impl Service {
     ) -> Result<User> {
         caller.require(Permission::UsersWrite)?;
         let id = UserId::parse(id)?;
+        self.require_outranks(caller, &id).await?;
         let input = validate::custom_data(custom_data)?;
         self.edit_user(caller, &id, |current, _| {
             let change = validate::merge_custom_data(&current.custom_data, &input, replace)?;
@@ -286,6 +304,7 @@ impl Service {
     ) -> Result<User> {
         caller.require(Permission::UsersWrite)?;
         let id = UserId::parse(id)?;
+        self.require_outranks(caller, &id).await?;
         let last_admin_guard = if suspended {
             self.refuse_if_last_admin(&id, "suspend").await?
         } else {
@@ -324,6 +343,7 @@ impl Service {
     ) -> Result<User> {
         caller.require(Permission::UsersWrite)?;
         let id = UserId::parse(id)?;
+        self.require_outranks(caller, &id).await?;
         let provider = validate::provider(provider)?;
         let identity_user_id = validate::identity_user_id(&identity.user_id)?;
         let details = validate::identity_details(identity.details)?;
@@ -358,6 +378,7 @@ impl Service {
     ) -> Result<User> {
         caller.require(Permission::UsersWrite)?;
         let id = UserId::parse(id)?;
+        self.require_outranks(caller, &id).await?;
         let provider = validate::provider(provider)?;
         self.edit_user(caller, &id, |current, _| {
             let mut user = current.clone();

@@ -122,10 +122,12 @@ impl Service {
     }
 
     /// Deletes the user, its role assignments and tokens; its log entries
-    /// stay. Never the last admin.
+    /// stay. Never the last admin, nor a user who holds a permission the
+    /// caller lacks.
     pub async fn delete_user(&self, caller: &Caller, id: &str) -> Result<UserId> {
         caller.require(Permission::UsersDelete)?;
         let id = UserId::parse(id)?;
+        self.require_outranks(caller, &id).await?;
         let last_admin_guard = self.refuse_if_last_admin(&id, "delete").await?;
         let log = Audit::new(caller, log_keys::USER_DELETED, time::now())
             .user(&id)

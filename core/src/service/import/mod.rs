@@ -142,9 +142,9 @@ struct RoleNames {
 
 impl Service {
     /// Imports each of `users` and returns one result per user, in order.
-    /// Needs `users:write`; assigning roles needs their permissions, as
-    /// assigning them otherwise would. Each written user gets a
-    /// `User.Imported` log entry.
+    /// Needs `users:write`; assigning roles needs their permissions, and
+    /// updating a user every permission it holds, as they would otherwise.
+    /// Each written user gets a `User.Imported` log entry.
     ///
     /// A user whose record is invalid, names a role that does not exist,
     /// or whose identifiers are taken by another user gets its own error;

@@ -1,18 +1,18 @@
 //! Deciding what each valid import record does (create, update, skip) and
 //! the writes that do it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::json;
 
 use super::{Candidate, ImportOutcome, OnExisting, Staged};
-use crate::caller::Caller;
+use crate::caller::{Caller, Permission, Permissions};
 use crate::error::Result;
 use crate::ids::{RoleId, UserId};
 use crate::model::{Role, User, log_keys};
 use crate::plugin::Proposal;
-use crate::service::Service;
 use crate::service::audit::Audit;
+use crate::service::{Service, guard};
 use crate::storage::WriteOp;
 use crate::time::{self, Timestamp};
 
@@ -33,6 +33,7 @@ impl Service {
         } else {
             HashMap::new()
         };
+        let powers = self.powers(caller, &existing_roles).await?;
         let admin = self.admin_role().await?;
         let now = time::now();
         let mut staged = Vec::with_capacity(candidates.len());
@@ -64,6 +65,18 @@ impl Service {
                 .get(&current.id)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
+            // Updating a user may set its password digest: as with
+            // `setUserPassword`, only for a user who holds nothing more.
+            let power: BTreeSet<Permission> = held
+                .iter()
+                .filter_map(|id| powers.get(id))
+                .flatten()
+                .copied()
+                .collect();
+            if let Err(e) = guard::require_outranks(caller, &power) {
+                staged.push(Err(e));
+                continue;
+            }
             let update = Update {
                 current,
                 held,
@@ -101,6 +114,35 @@ impl Service {
             }));
         }
         Ok(staged)
+    }
+
+    /// The usergraph permissions of every role the users about to be
+    /// updated hold, in one storage call; none needed for the process
+    /// itself, which holds them all.
+    async fn powers(
+        &self,
+        caller: &Caller,
+        held: &HashMap<UserId, Vec<RoleId>>,
+    ) -> Result<HashMap<RoleId, Vec<Permission>>> {
+        let ids: BTreeSet<&RoleId> = held.values().flatten().collect();
+        if caller.permissions == Permissions::All || ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<RoleId> = ids.into_iter().cloned().collect();
+        Ok(self
+            .storage
+            .roles(&ids)
+            .await?
+            .into_iter()
+            .map(|role| {
+                let permissions = role
+                    .permissions
+                    .iter()
+                    .filter_map(|name| Permission::parse(name))
+                    .collect();
+                (role.id, permissions)
+            })
+            .collect())
     }
 }
 

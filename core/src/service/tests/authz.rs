@@ -6,13 +6,16 @@ use crate::ids::RoleId;
 use crate::query::LogFilter;
 
 /// The world each check starts from: a target user (with a password, a
-/// linked identity and one role) that the operations touch, an acting user
-/// behind the non-self callers, and a role nobody holds.
+/// linked identity, a personal token and one role) that the operations
+/// touch, an acting user behind the non-self callers, and a role nobody
+/// holds.
 struct Fixture {
     memory: Arc<Memory>,
     service: Service,
     actor: UserId,
     target: crate::User,
+    /// The target's personal token.
+    token: crate::ids::TokenId,
     /// Held by the target; holds no permission.
     staff: crate::Role,
     /// Held by nobody; holds no permission, so granting it escalates nothing.
@@ -43,13 +46,36 @@ async fn fixture() -> Fixture {
         .await
         .unwrap();
     let target = service.user(&admin(), id).await.unwrap().unwrap();
+    let laptop = NewToken {
+        name: "laptop".into(),
+        expires_at: None,
+        scopes: None,
+    };
+    let token = service
+        .create_token(&admin(), &target.id, laptop)
+        .await
+        .unwrap()
+        .token
+        .id;
     Fixture {
         memory,
         service,
         actor: actor.id,
         target,
+        token,
         staff,
         member,
+    }
+}
+
+impl Fixture {
+    /// Makes the target hold every permission: its staff role gets them all
+    /// (in storage directly, so that no log entry or role is added that
+    /// the operations' own checks would count).
+    fn empower_target(&self) {
+        let mut state = self.memory.state.lock().unwrap();
+        let staff = state.roles.get_mut(&self.staff.id).unwrap();
+        staff.permissions = Permission::ALL.map(|p| p.as_str().to_owned()).to_vec();
     }
 }
 
@@ -147,10 +173,14 @@ enum Op {
     SearchRoles,
     SearchLogs,
     SearchOwnLogs,
+    CreateToken,
+    RenameToken,
+    RevokeToken,
+    PersonalTokens,
 }
 
 impl Op {
-    const ALL: [Op; 30] = [
+    const ALL: [Op; 34] = [
         Op::CreateUser,
         Op::CreateUsersBatch,
         Op::User,
@@ -181,6 +211,10 @@ impl Op {
         Op::SearchRoles,
         Op::SearchLogs,
         Op::SearchOwnLogs,
+        Op::CreateToken,
+        Op::RenameToken,
+        Op::RevokeToken,
+        Op::PersonalTokens,
     ];
 
     fn needs(self) -> Needs {
@@ -208,6 +242,50 @@ impl Op {
             Op::Role | Op::SearchRoles => P(RolesRead),
             Op::SearchLogs => P(LogsRead),
             Op::SearchOwnLogs => S(LogsRead),
+            Op::CreateToken | Op::RenameToken | Op::RevokeToken => S(TokensWrite),
+            Op::PersonalTokens => S(TokensRead),
+        }
+    }
+
+    /// Whether the operation acts on the target user (changes it, its
+    /// roles or tokens, or checks its password), as opposed to reading it
+    /// or acting on something else.
+    fn acts_on_target(self) -> bool {
+        match self {
+            Op::DeleteUser
+            | Op::UpdateUserName
+            | Op::UpdateUserAvatar
+            | Op::UpdateUserUsername
+            | Op::UpdateUserEmail
+            | Op::UpdateUserPhone
+            | Op::UpdateUserProfile
+            | Op::UpdateUserCustomData
+            | Op::Suspend
+            | Op::LinkIdentity
+            | Op::UnlinkIdentity
+            | Op::SetPassword
+            | Op::VerifyPassword
+            | Op::AssignRoles
+            | Op::ReplaceRoles
+            | Op::RemoveRole
+            | Op::CreateToken
+            | Op::RenameToken
+            | Op::RevokeToken => true,
+            Op::CreateUser
+            | Op::CreateUsersBatch
+            | Op::User
+            | Op::UsersByIds
+            | Op::SearchUsers
+            | Op::RolesOfUsers
+            | Op::RoleUsers
+            | Op::CreateRole
+            | Op::UpdateRole
+            | Op::DeleteRole
+            | Op::Role
+            | Op::SearchRoles
+            | Op::SearchLogs
+            | Op::SearchOwnLogs
+            | Op::PersonalTokens => false,
         }
     }
 
@@ -334,7 +412,7 @@ impl Op {
                 service
                     .assign_user_roles(caller, target, &[fx.member.id.to_string()])
                     .await?;
-                assert_eq!(held(fx).len(), 2);
+                assert!(held(fx).contains(&fx.member.id));
             }
             Op::ReplaceRoles => {
                 service
@@ -346,7 +424,7 @@ impl Op {
                 service
                     .remove_user_role(caller, target, fx.staff.id.as_str())
                     .await?;
-                assert!(held(fx).is_empty());
+                assert!(!held(fx).contains(&fx.staff.id));
             }
             Op::RolesOfUsers => {
                 let roles = service.roles_of_users(caller, ids).await?;
@@ -407,9 +485,33 @@ impl Op {
                 );
                 assert_eq!(
                     logs.edges.len(),
-                    3,
-                    "created, identity linked, role assigned"
+                    4,
+                    "created, identity linked, role assigned, token created"
                 );
+            }
+            Op::CreateToken => {
+                // Scoped to nothing, so that the token itself carries no
+                // permission the caller might lack: only acting as the
+                // target is at stake.
+                let input = NewToken {
+                    name: "new".into(),
+                    expires_at: None,
+                    scopes: Some(Vec::new()),
+                };
+                let created = service.create_token(caller, &fx.target.id, input).await?;
+                assert_eq!(created.token.user_id, fx.target.id);
+            }
+            Op::RenameToken => {
+                let token = service.rename_token(caller, &fx.token, "desk").await?;
+                assert_eq!(token.name, "desk");
+            }
+            Op::RevokeToken => {
+                let token = service.revoke_token(caller, &fx.token).await?;
+                assert!(token.revoked_at.is_some());
+            }
+            Op::PersonalTokens => {
+                let tokens = service.personal_tokens(caller, &fx.target.id).await?;
+                assert_eq!(tokens.len(), 1);
             }
         }
         Ok(())
@@ -440,6 +542,49 @@ async fn every_operation_answers_every_kind_of_caller_as_the_rules_say() {
                 ));
             }
             if expected.is_some() {
+                let after = fx.memory.snapshot();
+                if (after.commits, after.logs.len()) != (before.commits, before.logs.len()) {
+                    failures.push(format!("{op:?} by {who:?} should be refused but wrote"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Holding an operation's permission is not enough to use it on a user who
+/// holds more: whoever could set an admin's password (or change, suspend,
+/// delete, unlink, re-role it, or act as it through a token) could take its
+/// power. Reading stays open, and a caller holding everything the target
+/// holds may act.
+#[tokio::test]
+async fn acting_on_a_user_who_holds_more_is_forbidden() {
+    let mut failures = Vec::new();
+    for op in Op::ALL {
+        let permission = match op.needs() {
+            Needs::Permission(p) | Needs::PermissionOrSelf(p) => p,
+        };
+        for who in [Who::Holding(permission), Who::Admin] {
+            let fx = fixture().await;
+            fx.empower_target();
+            let caller = who.caller(&fx);
+            let before = fx.memory.snapshot();
+            let got = op.run(&fx, &caller).await.err();
+            let weaker = matches!(who, Who::Holding(_));
+            let expected = (weaker && op.acts_on_target()).then_some("FORBIDDEN");
+            if got.as_ref().map(|e| e.code()) != expected {
+                failures.push(format!(
+                    "{op:?} by {who:?}: got {got:?}, expected {expected:?}"
+                ));
+                continue;
+            }
+            if let Some(err) = got {
+                if !err
+                    .to_string()
+                    .contains("you cannot act on a user who holds")
+                {
+                    failures.push(format!("{op:?}: refused for another reason: {err}"));
+                }
                 let after = fx.memory.snapshot();
                 if (after.commits, after.logs.len()) != (before.commits, before.logs.len()) {
                     failures.push(format!("{op:?} by {who:?} should be refused but wrote"));
@@ -583,5 +728,5 @@ async fn own_logs_are_readable_but_not_someone_elses() {
         .search_logs(&me, filter(&fx.target.id), PageArgs::default(), true)
         .await
         .unwrap();
-    assert_eq!(mine.total_count, Some(3));
+    assert_eq!(mine.total_count, Some(4));
 }

@@ -70,13 +70,17 @@ async fn granting_a_role_needs_every_permission_it_holds() {
     assert!(memory.snapshot().assignments[&user.id].contains(&reader.id));
 }
 
+/// Taking a role away, or rearranging roles, attacks the user when it
+/// holds more than the caller: that needs every permission the user holds
+/// (see `outranking.rs`), which then covers every role it holds.
 #[tokio::test]
-async fn roles_already_held_are_no_grant_and_taking_away_needs_no_hold() {
+async fn changing_the_roles_of_a_user_who_holds_more_is_forbidden() {
     let (memory, service) = setup();
     let auditor = role_with(&service, "auditor", &[Permission::LogsRead]).await;
     let staff = role(&service, "staff", false).await;
     let user = service.create_user(&admin(), named("u")).await.unwrap();
     let id = user.id.as_str();
+    let both = BTreeSet::from([auditor.id.clone(), staff.id.clone()]);
     service
         .assign_user_roles(
             &admin(),
@@ -85,32 +89,46 @@ async fn roles_already_held_are_no_grant_and_taking_away_needs_no_hold() {
         )
         .await
         .unwrap();
-    let granter = caller_with(&[Permission::UsersWrite]);
+    let weaker = caller_with(&[Permission::UsersWrite]);
+    let commits = memory.snapshot().commits;
+    for err in [
+        service
+            .replace_user_roles(&weaker, id, &[auditor.id.to_string()])
+            .await
+            .unwrap_err(),
+        service
+            .remove_user_role(&weaker, id, auditor.id.as_str())
+            .await
+            .unwrap_err(),
+        service
+            .remove_user_role(&weaker, id, staff.id.as_str())
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(err.code(), "FORBIDDEN");
+        assert!(err.to_string().contains("logs:read"), "{err}");
+    }
+    assert_eq!(memory.snapshot().commits, commits);
+    assert_eq!(memory.snapshot().assignments[&user.id], both);
 
-    // Keeping the auditor role while dropping staff grants nothing.
+    let peer = caller_with(&[Permission::UsersWrite, Permission::LogsRead]);
     service
-        .replace_user_roles(&granter, id, &[auditor.id.to_string()])
+        .replace_user_roles(&peer, id, &[auditor.id.to_string()])
         .await
         .unwrap();
     service
-        .assign_user_roles(&granter, id, &[auditor.id.to_string()])
-        .await
-        .unwrap();
-    assert_eq!(
-        memory.snapshot().assignments[&user.id],
-        BTreeSet::from([auditor.id.clone()])
-    );
-    service
-        .remove_user_role(&granter, id, auditor.id.as_str())
+        .remove_user_role(&peer, id, auditor.id.as_str())
         .await
         .unwrap();
     assert!(memory.snapshot().assignments[&user.id].is_empty());
-    // Once taken away, giving it back is a grant again.
+    // Once taken away, giving it back is a grant: the weaker caller may act
+    // on the user now, but not hand out logs:read.
     let err = service
-        .assign_user_roles(&granter, id, &[auditor.id.to_string()])
+        .assign_user_roles(&weaker, id, &[auditor.id.to_string()])
         .await
         .unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
+    assert!(err.to_string().contains("you cannot grant"), "{err}");
 }
 
 #[tokio::test]

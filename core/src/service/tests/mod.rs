@@ -8,6 +8,7 @@ mod contention;
 mod escalation;
 mod last_admin;
 mod memory;
+mod outranking;
 mod plugins;
 mod sessions;
 mod throttle;

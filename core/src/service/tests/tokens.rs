@@ -726,14 +726,27 @@ async fn tokens_never_grant_more_than_their_creator_holds() {
         ),
         "FORBIDDEN"
     );
-    assert_eq!(memory.snapshot().commits, commits);
-    // ...only what the minter holds itself.
-    let narrow = NewToken {
+    // ...nor a narrow one: any token of the admin acts as the admin, a
+    // user who holds more than the minter.
+    let narrow = || NewToken {
         scopes: Some(vec!["users:read".into()]),
         ..new_token("narrow")
     };
+    let err = service
+        .create_token(&minter, &admin_user.id, narrow())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FORBIDDEN");
+    assert!(
+        err.to_string()
+            .contains("you cannot act on a user who holds"),
+        "{err}"
+    );
+    assert_eq!(memory.snapshot().commits, commits);
+    // For a user who holds nothing more, the minter mints what it holds.
+    let reader = user_holding(&service, "reader", &[Permission::UsersRead]).await;
     service
-        .create_token(&minter, &admin_user.id, narrow)
+        .create_token(&minter, &reader.id, narrow())
         .await
         .unwrap();
 
