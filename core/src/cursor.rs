@@ -1,45 +1,185 @@
-//! Opaque keyset cursors. A cursor is base64url (no padding) of a small JSON
-//! array naming the list it belongs to and a position in it; only core
-//! reads them. A user cursor also names the order it was made for, so that
-//! a cursor from one order is refused by another rather than silently
-//! skipping or repeating users.
+//! Opaque, tamper-evident keyset cursors. A cursor is base64url (no
+//! padding) of a small JSON array naming a position in a list, followed by
+//! a 16-byte HMAC-SHA256 tag. The tag is keyed with the store's secret
+//! cursor key ([`crate::Storage::cursor_key`]) and covers the position and
+//! the cursor's [`Scope`]: which list, in which order, under which filter
+//! and search. So a made-up or edited cursor, one from another list, order,
+//! filter or search, or one issued by another store is refused as
+//! `VALIDATION` rather than silently skipping or repeating items. Only core
+//! reads them.
+
+use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde::Serialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::filter::UserFilter;
 use crate::ids::{LogId, RoleId, UserId};
 use crate::query::{
-    Direction, LogSortKey, RoleSortKey, SortValue, UserOrder, UserOrderField, UserSortKey,
+    Direction, LogFilter, LogSortKey, RoleSortKey, SortValue, UserOrder, UserOrderField,
+    UserSortKey,
 };
 use crate::time;
 
 /// Longer input cannot be a cursor we made; refuse it before decoding.
 const MAX_CURSOR_LEN: usize = 4096;
 
-const USERS: &str = "u";
-const ROLES: &str = "r";
-const LOGS: &str = "l";
+/// Bytes of the HMAC-SHA256 tag kept: 128 bits, short enough for URLs.
+const TAG_LEN: usize = 16;
 
-fn encode(value: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(value.to_string())
+/// Changes whenever the payload or the scope changes meaning, so that no
+/// cursor of one format is read as another.
+const FORMAT: &[u8] = b"usergraph cursor v1";
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The store's secret for cursor tags (32 random bytes, created by the
+/// store on first use and shared by every instance over it).
+#[derive(Clone)]
+pub struct CursorKey([u8; 32]);
+
+impl CursorKey {
+    pub fn new(bytes: [u8; 32]) -> Self {
+        CursorKey(bytes)
+    }
+}
+
+impl fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CursorKey(..)")
+    }
+}
+
+/// Which user list a user cursor belongs to: the same users in the same
+/// order are still two lists when reached through two fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserList {
+    /// `users(...)`.
+    Users,
+    /// `Role.users`.
+    RoleHolders,
+}
+
+impl UserList {
+    fn name(self) -> &'static str {
+        match self {
+            UserList::Users => "users",
+            UserList::RoleHolders => "role holders",
+        }
+    }
+}
+
+/// What a cursor is valid for: a digest of the list, its order, and its
+/// validated filter and search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope([u8; 32]);
+
+impl Scope {
+    /// `filter` is the validated filter with the search folded in.
+    pub fn users(list: UserList, order: &[UserOrder], filter: &UserFilter) -> Result<Scope> {
+        Ok(Self::digest(&[
+            list.name().as_bytes(),
+            order_signature(order).as_bytes(),
+            &canonical(filter)?,
+        ]))
+    }
+
+    /// `search` as validated (`None` when absent or empty).
+    pub fn roles(search: Option<&str>) -> Result<Scope> {
+        Ok(Self::digest(&[b"roles", &canonical(&search)?]))
+    }
+
+    pub fn logs(filter: &LogFilter) -> Result<Scope> {
+        Ok(Self::digest(&[b"logs", &canonical(filter)?]))
+    }
+
+    /// SHA-256 over the length-prefixed parts, so that no two different
+    /// lists of parts give the same input.
+    fn digest(parts: &[&[u8]]) -> Scope {
+        let mut hasher = Sha256::new();
+        hasher.update(FORMAT);
+        for part in parts {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part);
+        }
+        Scope(hasher.finalize().into())
+    }
+}
+
+/// The JSON of a validated filter: one text per filter, the same on every
+/// instance (serde_json keeps object keys sorted).
+fn canonical(value: &impl Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(Error::internal)
+}
+
+/// A cursor key bound to one scope: makes the cursors of that list and
+/// checks the ones a client sends back.
+#[derive(Clone)]
+pub struct Binding {
+    mac: HmacSha256,
+}
+
+impl fmt::Debug for Binding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Binding(..)")
+    }
+}
+
+impl Binding {
+    pub fn new(key: &CursorKey, scope: &Scope) -> Result<Binding> {
+        let mac = HmacSha256::new_from_slice(&key.0)
+            .map_err(|_| Error::internal("HMAC refused a 32-byte key"))?;
+        Ok(Binding {
+            mac: mac.chain_update(scope.0),
+        })
+    }
+
+    fn seal(&self, payload: &Value) -> String {
+        let mut bytes = payload.to_string().into_bytes();
+        let tag = self
+            .mac
+            .clone()
+            .chain_update(&bytes)
+            .finalize()
+            .into_bytes();
+        bytes.extend_from_slice(&tag[..TAG_LEN]);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The array inside a cursor this binding made, with `len` items.
+    fn open(&self, raw: &str, len: usize, field: &str) -> Result<Vec<Value>> {
+        if raw.len() > MAX_CURSOR_LEN {
+            return Err(invalid(field));
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid(field))?;
+        let split = bytes
+            .len()
+            .checked_sub(TAG_LEN)
+            .ok_or_else(|| invalid(field))?;
+        let (payload, tag) = bytes.split_at(split);
+        // Constant-time: timing tells nothing about how much of a guess was right.
+        self.mac
+            .clone()
+            .chain_update(payload)
+            .verify_truncated_left(tag)
+            .map_err(|_| invalid(field))?;
+        match serde_json::from_slice::<Value>(payload) {
+            Ok(Value::Array(items)) if items.len() == len => Ok(items),
+            _ => Err(invalid(field)),
+        }
+    }
 }
 
 fn invalid(field: &str) -> Error {
-    Error::validation(field, format!("{field} is not a cursor of this list"))
-}
-
-/// The array inside the cursor, if it is one of `kind` with `len` items.
-fn decode(raw: &str, kind: &str, len: usize, field: &str) -> Result<Vec<Value>> {
-    if raw.len() > MAX_CURSOR_LEN {
-        return Err(invalid(field));
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid(field))?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Array(items)) if items.len() == len && items[0] == kind => Ok(items),
-        _ => Err(invalid(field)),
-    }
+    Error::validation(
+        field,
+        format!("{field} is not a cursor of this list, order, filter and search"),
+    )
 }
 
 fn field_name(field: UserOrderField) -> &'static str {
@@ -102,28 +242,23 @@ fn sort_value(field: UserOrderField, value: &Value) -> Option<SortValue> {
     }
 }
 
-/// The cursor of a user at `key` in `order`.
-pub fn encode_user(order: &[UserOrder], key: &UserSortKey) -> String {
+/// The cursor of a user at `key`; `binding` names the order.
+pub fn encode_user(binding: &Binding, key: &UserSortKey) -> String {
     let values: Vec<Value> = key.values.iter().map(sort_value_json).collect();
-    encode(&json!([
-        USERS,
-        order_signature(order),
-        values,
-        key.id.as_str()
-    ]))
+    binding.seal(&json!([values, key.id.as_str()]))
 }
 
-/// The position a user cursor names, if it was made for `order`;
-/// `VALIDATION` on `field` (`after` or `before`) otherwise.
-pub fn decode_user(raw: &str, order: &[UserOrder], field: &str) -> Result<UserSortKey> {
-    let items = decode(raw, USERS, 4, field)?;
-    if items[1] != order_signature(order).as_str() {
-        return Err(Error::validation(
-            field,
-            format!("{field} is a cursor of a different order"),
-        ));
-    }
-    let Value::Array(raw_values) = &items[2] else {
+/// The position a user cursor names, if `binding` made it (so for this
+/// list, `order` and filter); `VALIDATION` on `field` (`after` or
+/// `before`) otherwise.
+pub fn decode_user(
+    binding: &Binding,
+    raw: &str,
+    order: &[UserOrder],
+    field: &str,
+) -> Result<UserSortKey> {
+    let items = binding.open(raw, 2, field)?;
+    let Value::Array(raw_values) = &items[0] else {
         return Err(invalid(field));
     };
     if raw_values.len() != order.len() {
@@ -135,42 +270,38 @@ pub fn decode_user(raw: &str, order: &[UserOrder], field: &str) -> Result<UserSo
         .map(|(term, value)| sort_value(term.field, value))
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| invalid(field))?;
-    let id = items[3]
+    let id = items[1]
         .as_str()
         .and_then(|s| UserId::parse(s).ok())
         .ok_or_else(|| invalid(field))?;
     Ok(UserSortKey { values, id })
 }
 
-pub fn encode_role(key: &RoleSortKey) -> String {
-    encode(&json!([ROLES, key.name_key, key.id.as_str()]))
+pub fn encode_role(binding: &Binding, key: &RoleSortKey) -> String {
+    binding.seal(&json!([key.name_key, key.id.as_str()]))
 }
 
-pub fn decode_role(raw: &str, field: &str) -> Result<RoleSortKey> {
-    let items = decode(raw, ROLES, 3, field)?;
-    let name_key = items[1].as_str().ok_or_else(|| invalid(field))?.to_owned();
-    let id = items[2]
+pub fn decode_role(binding: &Binding, raw: &str, field: &str) -> Result<RoleSortKey> {
+    let items = binding.open(raw, 2, field)?;
+    let name_key = items[0].as_str().ok_or_else(|| invalid(field))?.to_owned();
+    let id = items[1]
         .as_str()
         .and_then(|s| RoleId::parse(s).ok())
         .ok_or_else(|| invalid(field))?;
     Ok(RoleSortKey { name_key, id })
 }
 
-pub fn encode_log(key: &LogSortKey) -> String {
-    encode(&json!([
-        LOGS,
-        time::to_micros(key.created_at),
-        key.id.as_str()
-    ]))
+pub fn encode_log(binding: &Binding, key: &LogSortKey) -> String {
+    binding.seal(&json!([time::to_micros(key.created_at), key.id.as_str()]))
 }
 
-pub fn decode_log(raw: &str, field: &str) -> Result<LogSortKey> {
-    let items = decode(raw, LOGS, 3, field)?;
-    let created_at = items[1]
+pub fn decode_log(binding: &Binding, raw: &str, field: &str) -> Result<LogSortKey> {
+    let items = binding.open(raw, 2, field)?;
+    let created_at = items[0]
         .as_i64()
         .and_then(time::from_micros)
         .ok_or_else(|| invalid(field))?;
-    let id = items[2]
+    let id = items[1]
         .as_str()
         .and_then(|s| LogId::parse(s).ok())
         .ok_or_else(|| invalid(field))?;
@@ -178,95 +309,4 @@ pub fn decode_log(raw: &str, field: &str) -> Result<LogSortKey> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn order(field: UserOrderField, direction: Direction) -> UserOrder {
-        UserOrder { field, direction }
-    }
-
-    fn at(micros: i64) -> crate::Timestamp {
-        time::from_micros(micros).unwrap()
-    }
-
-    #[test]
-    fn user_cursors_round_trip_with_nulls_and_text() {
-        let order = vec![
-            order(UserOrderField::LastSignInAt, Direction::Desc),
-            order(UserOrderField::Username, Direction::Asc),
-            order(UserOrderField::CreatedAt, Direction::Asc),
-        ];
-        let key = UserSortKey {
-            values: vec![
-                SortValue::Time(None),
-                SortValue::Text(Some("ünïcode \"quoted\"".into())),
-                SortValue::Time(Some(at(1_700_000_000_123_456))),
-            ],
-            id: UserId::parse("abc123").unwrap(),
-        };
-        let cursor = encode_user(&order, &key);
-        assert!(
-            cursor
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        );
-        assert_eq!(decode_user(&cursor, &order, "after").unwrap(), key);
-    }
-
-    #[test]
-    fn a_cursor_of_another_order_is_refused() {
-        let desc = vec![UserOrder::DEFAULT];
-        let asc = vec![order(UserOrderField::CreatedAt, Direction::Asc)];
-        let key = UserSortKey {
-            values: vec![SortValue::Time(Some(at(1)))],
-            id: UserId::parse("u1").unwrap(),
-        };
-        let cursor = encode_user(&desc, &key);
-        let err = decode_user(&cursor, &asc, "before").unwrap_err();
-        assert_eq!(err.code(), "VALIDATION");
-        assert_eq!(err.field(), Some("before"));
-    }
-
-    #[test]
-    fn cursors_of_other_lists_and_garbage_are_refused() {
-        let role = encode_role(&RoleSortKey {
-            name_key: "admin".into(),
-            id: RoleId::parse("r1").unwrap(),
-        });
-        let log = encode_log(&LogSortKey {
-            created_at: at(5),
-            id: LogId::parse("l1").unwrap(),
-        });
-        let order = [UserOrder::DEFAULT];
-        for bad in [
-            role.as_str(),
-            log.as_str(),
-            "",
-            "not base64!",
-            "bm90IGpzb24",
-            &URL_SAFE_NO_PAD.encode(r#"["u","createdAt:desc",["x"],"u1"]"#),
-            &URL_SAFE_NO_PAD.encode(r#"["u","createdAt:desc",[1],"bad id"]"#),
-            &URL_SAFE_NO_PAD.encode(r#"["u","createdAt:desc",[1,2],"u1"]"#),
-            &"A".repeat(MAX_CURSOR_LEN + 4),
-        ] {
-            let err = decode_user(bad, &order, "after").unwrap_err();
-            assert_eq!(err.field(), Some("after"), "{bad}");
-        }
-        assert!(decode_role(&log, "after").is_err());
-        assert!(decode_log(&role, "after").is_err());
-    }
-
-    #[test]
-    fn role_and_log_cursors_round_trip() {
-        let role = RoleSortKey {
-            name_key: "support agents".into(),
-            id: RoleId::parse("r1").unwrap(),
-        };
-        assert_eq!(decode_role(&encode_role(&role), "after").unwrap(), role);
-        let log = LogSortKey {
-            created_at: at(1_700_000_000_000_001),
-            id: LogId::parse("l1").unwrap(),
-        };
-        assert_eq!(decode_log(&encode_log(&log), "after").unwrap(), log);
-    }
-}
+mod tests;

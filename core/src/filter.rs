@@ -5,13 +5,15 @@
 
 pub mod pattern;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::ids::RoleId;
 use crate::time::Timestamp;
 
 /// A boolean expression over user fields.
-#[derive(Clone, Debug, PartialEq)]
+// Serialize: cursors digest the validated filter (see `cursor::Scope`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum UserFilter {
     /// Matches every user (the empty AND).
     All,
@@ -37,7 +39,7 @@ pub enum UserFilter {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum StringField {
     Id,
     Username,
@@ -48,7 +50,7 @@ pub enum StringField {
     IdentityProvider,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum StringOp {
     Eq(String),
     Ne(String),
@@ -69,7 +71,7 @@ pub enum StringOp {
 }
 
 /// Role membership; every given part must hold.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RoleMembership {
     /// Holds at least one of these roles.
     pub any: Option<Vec<RoleId>>,
@@ -79,14 +81,14 @@ pub struct RoleMembership {
     pub none: Option<Vec<RoleId>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum TimeField {
     CreatedAt,
     UpdatedAt,
     LastSignInAt,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum TimeOp {
     Gt(Timestamp),
     Gte(Timestamp),
@@ -95,7 +97,7 @@ pub enum TimeOp {
     IsNull(bool),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum JsonOp {
     Eq(Value),
     Ne(Value),

@@ -100,7 +100,7 @@ pub struct RoleSearch {
     pub count_total: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LogFilter {
     pub user_id: Option<UserId>,
     pub role_id: Option<RoleId>,

@@ -134,4 +134,11 @@ pub trait Storage: Send + Sync + Debug + 'static {
     async fn optimize_after_bulk_load(&self) -> Result<()> {
         Ok(())
     }
+
+    /// The store's secret key for cursor tags: the stored one, or else
+    /// `fresh` (32 random bytes from core), stored now. Once stored it never
+    /// changes: every later call, every reopen and every instance sharing
+    /// the store returns it; of two first calls racing, one key is stored
+    /// and both return it.
+    async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]>;
 }

@@ -139,6 +139,9 @@ mod tests {
         async fn tokens_of_user(&self, _: &UserId) -> Result<Vec<AccessToken>> {
             down()
         }
+        async fn cursor_key(&self, _: [u8; 32]) -> Result<[u8; 32]> {
+            down()
+        }
     }
 
     /// Serves `routes` on a free port; its base URL.

@@ -113,6 +113,9 @@ impl Storage for TimedStorage {
         )
         .await
     }
+    async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]> {
+        timed("cursor_key", self.inner.cursor_key(fresh)).await
+    }
 }
 
 #[cfg(test)]

@@ -12,13 +12,14 @@ use usergraph_core::{
 };
 
 /// Delegates everything to the wrapped storage and counts
-/// `role_ids_of_users` calls (what `User.roles` costs) and searches that
-/// asked for a total count.
+/// `role_ids_of_users` calls (what `User.roles` costs), searches that
+/// asked for a total count, and reads of the cursor key.
 #[derive(Debug)]
 pub struct CountingStorage {
     inner: Arc<dyn Storage>,
     role_lookups: AtomicUsize,
     counted_searches: AtomicUsize,
+    cursor_key_reads: AtomicUsize,
 }
 
 impl CountingStorage {
@@ -27,6 +28,7 @@ impl CountingStorage {
             inner,
             role_lookups: AtomicUsize::new(0),
             counted_searches: AtomicUsize::new(0),
+            cursor_key_reads: AtomicUsize::new(0),
         }
     }
 
@@ -38,6 +40,11 @@ impl CountingStorage {
     /// How many searches (of users, roles or logs) asked for a total count.
     pub fn counted_searches(&self) -> usize {
         self.counted_searches.load(Ordering::SeqCst)
+    }
+
+    /// How many `cursor_key` calls were made so far.
+    pub fn cursor_key_reads(&self) -> usize {
+        self.cursor_key_reads.load(Ordering::SeqCst)
     }
 
     fn note_search(&self, count_total: bool) {
@@ -100,5 +107,9 @@ impl Storage for CountingStorage {
     }
     async fn optimize_after_bulk_load(&self) -> Result<()> {
         self.inner.optimize_after_bulk_load().await
+    }
+    async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]> {
+        self.cursor_key_reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.cursor_key(fresh).await
     }
 }

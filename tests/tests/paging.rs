@@ -1,10 +1,12 @@
 //! Paging over HTTP: cursors walk a list without gaps or duplicates in
 //! both directions, `totalCount` counts every match, and bad paging
-//! arguments are refused.
+//! arguments, made-up, altered and foreign cursors are refused.
 
 // A panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use usergraph_tests::TestServer;
 
@@ -116,6 +118,100 @@ async fn bad_paging_arguments_are_validation_errors() {
     let response = server.graphql(PAGE, json!({ "after": roles_cursor })).await;
     assert_eq!(response.code(), "VALIDATION");
     assert_eq!(response.field(), Some("after"));
+}
+
+/// The response to `PAGE` with `variables` is `VALIDATION` on `field`.
+async fn assert_refused(server: &TestServer, variables: Value, field: &str) {
+    let response = server.graphql(PAGE, variables.clone()).await;
+    assert_eq!(
+        response.code(),
+        "VALIDATION",
+        "{variables}: {}",
+        response.body
+    );
+    assert_eq!(response.field(), Some(field), "{variables}");
+    assert!(response.body["data"].is_null(), "{}", response.body);
+}
+
+#[tokio::test]
+async fn made_up_and_altered_cursors_are_validation_errors() {
+    let server = TestServer::start().await;
+    seed(&server, 4).await;
+    let first = server.data(PAGE, json!({ "first": 1 })).await;
+    let real = first["users"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Where a real walk would go next: the second newest seeded user.
+    let next = server
+        .data(
+            "{ users(first: 2, filter: { username: { startsWith: \"u\" } }) {
+                 nodes { id createdAt } } }",
+            json!({}),
+        )
+        .await;
+    let user = &next["users"]["nodes"][1];
+    let micros = chrono::DateTime::parse_from_rfc3339(user["createdAt"].as_str().unwrap())
+        .unwrap()
+        .timestamp_micros();
+    let position = json!([[micros], user["id"]]).to_string();
+    let mut altered = URL_SAFE_NO_PAD.decode(&real).unwrap();
+    let middle = altered.len() / 2;
+    altered[middle] ^= 0x01;
+    let forged = [
+        // A position in the format cursors had before they were tagged.
+        URL_SAFE_NO_PAD.encode(json!(["u", "createdAt:desc", [micros], user["id"]]).to_string()),
+        // The same position untagged, and with a made-up tag.
+        URL_SAFE_NO_PAD.encode(&position),
+        URL_SAFE_NO_PAD.encode([position.as_bytes(), &[0; 16]].concat()),
+        // The real cursor with one byte changed.
+        URL_SAFE_NO_PAD.encode(&altered),
+    ];
+    for cursor in forged {
+        assert_refused(&server, json!({ "first": 2, "after": cursor }), "after").await;
+        assert_refused(&server, json!({ "last": 2, "before": cursor }), "before").await;
+    }
+    // The real cursor still pages.
+    let page = server
+        .data(PAGE, json!({ "first": 2, "after": real }))
+        .await;
+    assert_eq!(usernames(&page["users"]), ["u02", "u01"]);
+}
+
+#[tokio::test]
+async fn a_cursor_of_another_filter_or_search_is_a_validation_error() {
+    let server = TestServer::start().await;
+    seed(&server, 4).await;
+    let first = server.data(PAGE, json!({ "first": 1 })).await;
+    let cursor = first["users"]["pageInfo"]["endCursor"].clone();
+    for other in [
+        "filter: { username: { startsWith: \"u0\" } }",
+        "search: \"u\"",
+        "",
+    ] {
+        let query = format!(
+            "query($after: String) {{ users({other} first: 2, after: $after) {{ nodes {{ id }} }} }}"
+        );
+        let response = server.graphql(&query, json!({ "after": cursor })).await;
+        assert_eq!(response.code(), "VALIDATION", "{other}: {}", response.body);
+        assert_eq!(response.field(), Some("after"), "{other}");
+    }
+}
+
+#[tokio::test]
+async fn the_cursor_key_is_read_once_per_service() {
+    let server = TestServer::start().await;
+    seed(&server, 3).await;
+    let first = server.data(PAGE, json!({ "first": 1 })).await;
+    let after = first["users"]["pageInfo"]["endCursor"].clone();
+    server
+        .data(PAGE, json!({ "first": 1, "after": after }))
+        .await;
+    server.data("{ roles { nodes { id } } }", json!({})).await;
+    server
+        .data("{ logs(first: 1) { nodes { id } } }", json!({}))
+        .await;
+    assert_eq!(server.storage.cursor_key_reads(), 1);
 }
 
 #[tokio::test]

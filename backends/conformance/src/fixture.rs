@@ -1,14 +1,20 @@
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use usergraph_core::{Service, ServiceSettings, Storage};
+
+type Reopen = Box<dyn Fn() -> BoxFuture<'static, Arc<dyn Storage>> + Send + Sync>;
 
 /// A fresh, empty store for one behaviour, plus whatever must live as long
 /// as it (a temporary directory, a database schema to drop).
 pub struct Fixture {
     // Declared before the guard so the store closes before its directory goes.
     storage: Arc<dyn Storage>,
+    reopen: Option<Reopen>,
     _guard: Box<dyn Any + Send>,
 }
 
@@ -16,7 +22,46 @@ impl Fixture {
     pub fn new(storage: Arc<dyn Storage>, guard: impl Any + Send) -> Self {
         Fixture {
             storage,
+            reopen: None,
             _guard: Box::new(guard),
+        }
+    }
+
+    /// Lets the behaviours that check what outlives a restart open the same
+    /// store again with `reopen`.
+    pub fn reopen_with<F, Fut>(mut self, reopen: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Arc<dyn Storage>> + Send + 'static,
+    {
+        self.reopen = Some(Box::new(move || reopen().boxed()));
+        self
+    }
+
+    /// Whether [`Fixture::reopen`] can run.
+    pub fn can_reopen(&self) -> bool {
+        self.reopen.is_some()
+    }
+
+    /// Closes the store and opens it again. Every service over it must be
+    /// dropped first: an embedded engine locks its files while open.
+    pub async fn reopen(self) -> Fixture {
+        let Fixture {
+            storage,
+            reopen,
+            _guard,
+        } = self;
+        let reopen = reopen.expect("the backend gave the suite a way to reopen its store");
+        assert_eq!(
+            Arc::strong_count(&storage),
+            1,
+            "a service still holds the store"
+        );
+        drop(storage);
+        Fixture {
+            storage: reopen().await,
+            reopen: Some(reopen),
+            _guard,
         }
     }
 
@@ -36,6 +81,7 @@ impl fmt::Debug for Fixture {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Fixture")
             .field("storage", &self.storage)
+            .field("can_reopen", &self.can_reopen())
             .finish_non_exhaustive()
     }
 }

@@ -3,13 +3,19 @@
 //! Arrow's `object_store` integration tests).
 //!
 //! A backend's test file invokes [`conformance_suite!`] with an async factory
-//! that returns a fresh, empty store wrapped in a [`Fixture`]:
+//! that returns a fresh, empty store wrapped in a [`Fixture`], with a way to
+//! reopen it for the behaviours that check what outlives a restart:
 //!
 //! ```ignore
 //! async fn fresh_store() -> usergraph_conformance::Fixture {
 //!     let dir = tempfile::tempdir().unwrap();
-//!     let storage = MyStorage::open(dir.path().join("db")).unwrap();
+//!     let path = dir.path().join("db");
+//!     let storage = MyStorage::open(&path).unwrap();
 //!     usergraph_conformance::Fixture::new(std::sync::Arc::new(storage), dir)
+//!         .reopen_with(move || {
+//!             let path = path.clone();
+//!             async move { std::sync::Arc::new(MyStorage::open(&path).unwrap()) as _ }
+//!         })
 //! }
 //! usergraph_conformance::conformance_suite!(fresh_store);
 //! ```
@@ -28,6 +34,7 @@ mod support;
 pub mod accounts;
 pub mod batch;
 pub mod contention;
+pub mod cursors;
 pub mod custom_data;
 pub mod logs;
 pub mod paging;
@@ -138,6 +145,12 @@ macro_rules! conformance_suite {
                 foreign_cursors_are_validation,
                 simple_search,
             }
+            cursors {
+                cursor_key_is_stored_once_and_kept,
+                made_up_and_edited_cursors_are_validation,
+                cursors_are_bound_to_list_order_filter_and_search,
+                genuine_cursors_outlive_the_service_and_a_reopen,
+            }
             properties {
                 storage_agrees_with_evaluator,
             }
@@ -180,6 +193,12 @@ macro_rules! conformance_suite {
                 sessions_end_at_sign_out,
             }
         }
+
+        $crate::__conformance_two_store_tests! {
+            cursors {
+                cursors_of_another_store_are_refused,
+            }
+        }
     };
 }
 
@@ -200,5 +219,27 @@ macro_rules! __conformance_tests {
                 )*
             }
         )*
+    };
+}
+
+/// Behaviours that compare two stores: each gets two fresh fixtures.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_two_store_tests {
+    ($($module:ident { $($test:ident),* $(,)? })*) => {
+        mod two_stores {
+            $(
+                mod $module {
+                    $(
+                        #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                        async fn $test() {
+                            let one = super::super::__usergraph_conformance_fixture().await;
+                            let other = super::super::__usergraph_conformance_fixture().await;
+                            $crate::$module::$test(one, other).await;
+                        }
+                    )*
+                }
+            )*
+        }
     };
 }

@@ -14,7 +14,7 @@ use usergraph_core::Result;
 /// [`Tree::name`]) on open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tree {
-    /// Format markers of the store itself.
+    /// The store's own records: its format marker and its cursor key.
     Meta,
     /// user id -> user record.
     Users,

@@ -14,6 +14,7 @@
 //! apply its changes atomically; [`MemoryEngine`] does exactly that.
 
 mod codec;
+mod cursor_key;
 mod deferred;
 mod engine;
 #[cfg(feature = "engine-checks")]

@@ -13,7 +13,7 @@ use usergraph_core::{
 };
 
 use crate::engine::{KvEngine, PathEngine, ReadTxn, Tree};
-use crate::{deferred, migrate, read, search, tokens, user_search, write};
+use crate::{cursor_key, deferred, migrate, read, search, tokens, user_search, write};
 
 const FORMAT_KEY: &[u8] = b"format";
 /// Format 2 added the search indexes (user text, n-grams, orders); format 3
@@ -191,6 +191,10 @@ impl<E: KvEngine> Storage for KvStorage<E> {
     async fn tokens_of_user(&self, user_id: &UserId) -> Result<Vec<AccessToken>> {
         let user_id = user_id.clone();
         self.reading(move |txn| tokens::of_user(txn, user_id.as_str()))
+            .await
+    }
+    async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]> {
+        self.blocking(move |engine| cursor_key::get_or_insert(engine, fresh))
             .await
     }
 }

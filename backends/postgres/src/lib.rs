@@ -7,6 +7,7 @@
 //! page, returning exactly what core's reference evaluator returns.
 
 mod connect;
+mod cursor_key;
 mod error;
 mod filter;
 mod order;

@@ -14,7 +14,7 @@ use usergraph_core::{
 use crate::connect::PostgresStorage;
 use crate::error::internal;
 use crate::rows::{ROLE_COLUMNS, USER_COLUMNS, role_from_row, user_from_row};
-use crate::{search, tokens, write};
+use crate::{cursor_key, search, tokens, write};
 
 fn strings<T: AsRef<str>>(ids: &[T]) -> Vec<String> {
     ids.iter().map(|id| id.as_ref().to_owned()).collect()
@@ -185,5 +185,9 @@ impl Storage for PostgresStorage {
             .await
             .map_err(internal)?;
         Ok(())
+    }
+
+    async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]> {
+        cursor_key::get_or_insert(self.pool(), fresh).await
     }
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::audit::Audit;
 use super::{Service, guard};
 use crate::caller::{Caller, Permission};
+use crate::cursor::UserList;
 use crate::error::{Entity, Error, Result};
 use crate::filter::{RoleMembership, UserFilter};
 use crate::ids::{RoleId, UserId};
@@ -342,8 +343,14 @@ impl Service {
             any: Some(vec![role_id.clone()]),
             ..RoleMembership::default()
         });
-        self.user_page(filter, vec![UserOrder::DEFAULT], &page, count_total)
-            .await
+        self.user_page(
+            UserList::RoleHolders,
+            filter,
+            vec![UserOrder::DEFAULT],
+            &page,
+            count_total,
+        )
+        .await
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::{Service, guard};
 use crate::caller::{Caller, Permission};
+use crate::cursor::Scope;
 use crate::error::{Error, Result};
 use crate::model::LogEntry;
 use crate::page::{Connection, PageArgs};
@@ -38,10 +39,11 @@ impl Service {
             ));
         }
         let request = page.validate_forward()?;
+        let cursors = self.cursors(Scope::logs(&filter)?).await?;
         let after = request
             .cursor
             .as_deref()
-            .map(|raw| cursor::decode_log(raw, request.cursor_field()))
+            .map(|raw| cursor::decode_log(&cursors, raw, request.cursor_field()))
             .transpose()?;
         let search = LogSearch {
             filter,
@@ -51,7 +53,7 @@ impl Service {
         };
         let found = self.storage.search_logs(&search).await?;
         Ok(request.connection(found.items, found.total, |entry| {
-            cursor::encode_log(&eval::log_sort_key(entry))
+            cursor::encode_log(&cursors, &eval::log_sort_key(entry))
         }))
     }
 }

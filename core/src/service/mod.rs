@@ -7,6 +7,7 @@ mod audit;
 mod authenticate;
 mod batch;
 mod bootstrap;
+mod cursors;
 mod guard;
 mod halving;
 mod hooks;
@@ -28,7 +29,10 @@ use std::time::Duration;
 pub use import::{ImportOutcome, ImportedIdentity, ImportedRole, ImportedUser, OnExisting};
 pub use inputs::*;
 
+use tokio::sync::OnceCell;
+
 use crate::caller::{Caller, Permission};
+use crate::cursor::CursorKey;
 use crate::error::Result;
 use crate::ids::UserId;
 use crate::password::PasswordHasher;
@@ -92,6 +96,8 @@ pub struct Service {
     passwords: Arc<PasswordHasher>,
     throttle: Arc<Throttle>,
     plugins: PluginHost,
+    /// The store's cursor key, read on the first list and kept.
+    cursor_key: Arc<OnceCell<CursorKey>>,
 }
 
 impl Service {
@@ -105,6 +111,7 @@ impl Service {
             settings,
             passwords: Arc::new(passwords),
             plugins: PluginHost::empty(),
+            cursor_key: Arc::default(),
         })
     }
 
@@ -150,6 +157,7 @@ impl Service {
             passwords: Arc::new(PasswordHasher::for_tests()),
             throttle: Arc::new(Throttle::new(ThrottleSettings::default())),
             plugins: PluginHost::empty(),
+            cursor_key: Arc::default(),
         }
     }
 }

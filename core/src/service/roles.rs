@@ -5,6 +5,7 @@ use serde_json::json;
 use super::audit::Audit;
 use super::{Backoff, CreateRole, Patch, Service, UpdateRole, guard};
 use crate::caller::{Caller, Permission};
+use crate::cursor::Scope;
 use crate::error::{Entity, Error, Result};
 use crate::eval;
 use crate::ids::RoleId;
@@ -205,10 +206,11 @@ impl Service {
         caller.require(Permission::RolesRead)?;
         let search = validate::search_text(search.as_deref())?;
         let request = page.validate_forward()?;
+        let cursors = self.cursors(Scope::roles(search.as_deref())?).await?;
         let after = request
             .cursor
             .as_deref()
-            .map(|raw| cursor::decode_role(raw, request.cursor_field()))
+            .map(|raw| cursor::decode_role(&cursors, raw, request.cursor_field()))
             .transpose()?;
         let query = RoleSearch {
             search,
@@ -218,7 +220,7 @@ impl Service {
         };
         let found = self.storage.search_roles(&query).await?;
         Ok(request.connection(found.items, found.total, |role| {
-            cursor::encode_role(&eval::role_sort_key(role))
+            cursor::encode_role(&cursors, &eval::role_sort_key(role))
         }))
     }
 

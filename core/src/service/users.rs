@@ -6,6 +6,7 @@ use super::audit::Audit;
 use super::new_user::CheckedUser;
 use super::{CreateUser, MAX_ATTEMPTS, Service, UserQuery, guard};
 use crate::caller::{Caller, Permission};
+use crate::cursor::{Scope, UserList};
 use crate::error::{Entity, Error, Result};
 use crate::eval;
 use crate::filter::UserFilter;
@@ -87,23 +88,32 @@ impl Service {
             None => search,
         };
         let order = validate::user_order(query.order)?;
-        self.user_page(filter, order, &query.page, query.count_total)
-            .await
+        self.user_page(
+            UserList::Users,
+            filter,
+            order,
+            &query.page,
+            query.count_total,
+        )
+        .await
     }
 
-    /// One page of users matching `filter` in `order` (already validated).
+    /// One page of the user list `list`: the users matching `filter` in
+    /// `order` (both already validated).
     pub(super) async fn user_page(
         &self,
+        list: UserList,
         filter: UserFilter,
         order: Vec<UserOrder>,
         page: &PageArgs,
         count_total: bool,
     ) -> Result<Connection<User>> {
         let request = page.validate()?;
+        let cursors = self.cursors(Scope::users(list, &order, &filter)?).await?;
         let after = request
             .cursor
             .as_deref()
-            .map(|raw| cursor::decode_user(raw, &order, request.cursor_field()))
+            .map(|raw| cursor::decode_user(&cursors, raw, &order, request.cursor_field()))
             .transpose()?;
         // A cursor names a position, not a direction: the same key serves as
         // `after` when storage walks the order backward.
@@ -117,7 +127,7 @@ impl Service {
         };
         let found = self.storage.search_users(&search).await?;
         Ok(request.connection(found.items, found.total, |user| {
-            cursor::encode_user(&order, &eval::sort_key(user, &order))
+            cursor::encode_user(&cursors, &eval::sort_key(user, &order))
         }))
     }
 

@@ -283,8 +283,9 @@ impl UsersQuery {
     ///
     /// Pages hold `first` (after `after`) or `last` (before `before`) users:
     /// 20 unless given, at most 100. Cursors are opaque and belong to the
-    /// order they were made for: a cursor from another order is refused
-    /// with a `VALIDATION` error.
+    /// order, `filter` and `search` they were made for: a cursor from
+    /// another order, filter or search, or an altered one, is refused with
+    /// a `VALIDATION` error.
     #[graphql(complexity = "page_cost(first, last) * child_complexity")]
     // The arguments are the GraphQL contract's.
     #[allow(clippy::too_many_arguments)]

@@ -5,10 +5,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use usergraph_core::cursor::{self, Scope, UserList};
+use usergraph_core::filter::UserFilter;
 use usergraph_core::page::PageArgs;
 use usergraph_core::query::{UserOrder, UserSortKey};
 use usergraph_core::service::UserQuery;
-use usergraph_core::{Caller, RoleId, Service, ServiceSettings, cursor, eval};
+use usergraph_core::{Caller, RoleId, Service, ServiceSettings, eval};
 
 use crate::BoxError;
 use crate::measure::Budget;
@@ -206,12 +208,15 @@ async fn deep_cursor(
     let expected = keys
         .get(last_before)
         .ok_or("fewer users than the deep page needs")?;
+    let cursors = service
+        .cursors(Scope::users(UserList::Users, &[order], &UserFilter::All)?)
+        .await?;
     let start = Instant::now();
     let mut after: Option<String> = None;
     for walked in 0..deep_page - 1 {
         if start.elapsed() > options.walk_budget {
             eprintln!("  walk budget spent after {walked} pages; cursor made from the listing");
-            let cursor = cursor::encode_user(&[order], expected);
+            let cursor = cursor::encode_user(&cursors, expected);
             return Ok((cursor, Walk::Derived { pages: walked }));
         }
         let page = service
@@ -234,7 +239,7 @@ async fn deep_cursor(
         after = page.end_cursor().map(str::to_owned);
     }
     let cursor = after.ok_or("the walk ended without a cursor")?;
-    let reached = cursor::decode_user(&cursor, &[order], "after")?;
+    let reached = cursor::decode_user(&cursors, &cursor, &[order], "after")?;
     if &reached != expected {
         return Err(format!(
             "the walk reached {reached:?}, but the listing puts {expected:?} there"

@@ -37,6 +37,8 @@ pub(super) struct Memory {
     pub yield_before_commit: AtomicBool,
     pub role_ids_calls: AtomicUsize,
     pub roles_calls: AtomicUsize,
+    pub cursor_key_calls: AtomicUsize,
+    cursor_key: std::sync::OnceLock<[u8; 32]>,
     /// When set, every commit waits here first, so that concurrent
     /// operations all finish their checks before any of them commits.
     pub commit_barrier: Mutex<Option<Arc<tokio::sync::Barrier>>>,
@@ -377,5 +379,10 @@ impl Storage for Memory {
             .collect();
         tokens.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(tokens)
+    }
+
+    async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]> {
+        self.cursor_key_calls.fetch_add(1, Ordering::SeqCst);
+        Ok(*self.cursor_key.get_or_init(|| fresh))
     }
 }

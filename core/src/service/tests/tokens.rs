@@ -28,6 +28,7 @@ pub(super) fn service_with(memory: Arc<Memory>, settings: ServiceSettings) -> Se
         settings,
         passwords: Arc::new(PasswordHasher::for_tests()),
         plugins: PluginHost::empty(),
+        cursor_key: Arc::default(),
     }
 }
 
@@ -178,6 +179,9 @@ impl Storage for Unreachable {
         unreachable()
     }
     async fn tokens_of_user(&self, _: &UserId) -> Result<Vec<AccessToken>> {
+        unreachable()
+    }
+    async fn cursor_key(&self, _: [u8; 32]) -> Result<[u8; 32]> {
         unreachable()
     }
 }
@@ -513,6 +517,9 @@ impl Storage for LosesTokenRaces {
     }
     async fn tokens_of_user(&self, id: &UserId) -> Result<Vec<AccessToken>> {
         self.0.tokens_of_user(id).await
+    }
+    async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]> {
+        self.0.cursor_key(fresh).await
     }
 }
 
