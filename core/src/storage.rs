@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -13,6 +14,7 @@ use crate::error::Result;
 use crate::ids::{RoleId, TokenId, UserId};
 use crate::model::{AccessToken, LogEntry, Role, TokenDigest, User};
 use crate::query::{LogSearch, Page, RoleSearch, UserSearch};
+use crate::throttle::AttemptStore;
 
 /// One step of an atomic write. See [`Storage::commit`] for the errors each
 /// may raise.
@@ -133,5 +135,12 @@ pub trait Storage: Send + Sync + Debug + 'static {
     /// nothing to do.
     async fn optimize_after_bulk_load(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// Failure counters that every process using this store shares, for
+    /// backends that several instances use at once (PostgreSQL). `None`
+    /// (the default): each service counts in its own memory.
+    fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
+        None
     }
 }

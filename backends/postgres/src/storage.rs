@@ -2,15 +2,18 @@
 //! `write`, searches in `search`, tokens in `tokens`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::Row;
 use usergraph_core::query::{LogSearch, Page, RoleSearch, UserSearch};
+use usergraph_core::throttle::AttemptStore;
 use usergraph_core::{
     AccessToken, Error, LogEntry, Result, Role, RoleId, Storage, TokenDigest, TokenId, UniqueKey,
     User, UserId, WriteOp,
 };
 
+use crate::attempts::PostgresAttempts;
 use crate::connect::PostgresStorage;
 use crate::error::internal;
 use crate::rows::{ROLE_COLUMNS, USER_COLUMNS, role_from_row, user_from_row};
@@ -185,5 +188,9 @@ impl Storage for PostgresStorage {
             .await
             .map_err(internal)?;
         Ok(())
+    }
+
+    fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
+        Some(Arc::new(PostgresAttempts::new(self.pool().clone())))
     }
 }

@@ -115,14 +115,14 @@ impl Service {
             (None, None) => format!("identifier:{}", validate::identifier_key(&identifier)),
         };
         let address = caller.ip.as_deref();
-        self.throttle.begin(&account, address)?;
+        self.throttle.begin(&account, address).await?;
         let digest = user.as_ref().and_then(|u| u.password.clone());
         let verified = self
             .passwords
             .verify(password.to_owned(), digest.as_ref())
             .await?;
         if !verified.matched {
-            self.throttle.record_failure(None, address);
+            self.throttle.record_failure(None, address).await?;
             let reason = failure_reason(user.as_ref());
             let mut log = Audit::new(caller, log_keys::USER_SIGN_IN, time::now());
             if let Some(user) = &user {
@@ -139,7 +139,7 @@ impl Service {
         let (Some(user), Some(digest)) = (user, digest) else {
             return Err(Error::Unauthenticated);
         };
-        self.throttle.record_success(&account);
+        self.throttle.record_success(&account).await?;
         // Hashed once, before the retries: an upgrade of an outdated digest
         // rides along with the sign-in's own write.
         let upgrade = if self.passwords.needs_rehash(&digest) {
