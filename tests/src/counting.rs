@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use usergraph_core::query::{LogSearch, Page, RoleSearch, UserSearch};
+use usergraph_core::throttle::AttemptStore;
 use usergraph_core::{
     AccessToken, LogEntry, Result, Role, RoleId, Storage, TokenDigest, TokenId, UniqueKey, User,
     UserId, WriteOp,
@@ -100,5 +101,8 @@ impl Storage for CountingStorage {
     }
     async fn optimize_after_bulk_load(&self) -> Result<()> {
         self.inner.optimize_after_bulk_load().await
+    }
+    fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
+        self.inner.shared_attempts()
     }
 }
