@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -13,6 +14,7 @@ use crate::error::Result;
 use crate::ids::{RoleId, TokenId, UserId};
 use crate::model::{AccessToken, LogEntry, Role, TokenDigest, User};
 use crate::query::{LogSearch, Page, RoleSearch, UserSearch};
+use crate::throttle::AttemptStore;
 
 /// One step of an atomic write. See [`Storage::commit`] for the errors each
 /// may raise.
@@ -141,4 +143,11 @@ pub trait Storage: Send + Sync + Debug + 'static {
     /// the store returns it; of two first calls racing, one key is stored
     /// and both return it.
     async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]>;
+
+    /// Failure counters that every process using this store shares, for
+    /// backends that several instances use at once (PostgreSQL). `None`
+    /// (the default): each service counts in its own memory.
+    fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
+        None
+    }
 }

@@ -366,6 +366,8 @@ mod tests {
             "30",
             "--throttle-window-secs",
             "60",
+            "--trusted-proxies",
+            "10.0.0.0/8,192.0.2.7",
             "--no-introspection",
         ]);
         let settings = config.service_settings();
@@ -378,6 +380,10 @@ mod tests {
         assert_eq!(settings.throttle.max_failures_per_address, 30);
         assert_eq!(settings.throttle.window, Duration::from_secs(60));
         assert!(!config.api_settings().introspection);
+        assert_eq!(
+            config.api_settings().trusted_proxies,
+            usergraph::TrustedProxies::parse(["10.0.0.0/8", "192.0.2.7/32"]).unwrap()
+        );
         let config = served(&["usergraph", "--introspection", "false"]);
         assert!(!config.api_settings().introspection);
     }
@@ -410,5 +416,6 @@ mod tests {
     fn bad_flags_are_refused() {
         assert!(Cli::try_parse_from(["usergraph", "--listen", "nowhere"]).is_err());
         assert!(Cli::try_parse_from(["usergraph", "schema", "--listen", "1.2.3.4:5"]).is_err());
+        assert!(Cli::try_parse_from(["usergraph", "--trusted-proxies", "10.0.0.0/33"]).is_err());
     }
 }

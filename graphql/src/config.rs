@@ -14,7 +14,7 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
-use usergraph::ApiSettings;
+use usergraph::{ApiSettings, TrustedProxies};
 use usergraph_core::ServiceSettings;
 use usergraph_core::service::Argon2Params;
 use usergraph_plugins::PluginsSettings;
@@ -80,6 +80,8 @@ pub struct Config {
     pub throttle_max_failures_per_account: u32,
     pub throttle_max_failures_per_address: u32,
     pub throttle_window_secs: u64,
+    /// Proxies (CIDR blocks) whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
     pub log_format: LogFormat,
     /// Whether `GET /metrics` is served.
     pub metrics: bool,
@@ -119,6 +121,7 @@ impl Default for Config {
             throttle_max_failures_per_account: service.throttle.max_failures_per_account,
             throttle_max_failures_per_address: service.throttle.max_failures_per_address,
             throttle_window_secs: service.throttle.window.as_secs(),
+            trusted_proxies: api.trusted_proxies.clone(),
             log_format: LogFormat::Text,
             metrics: true,
             shutdown_timeout_secs: 10,
@@ -191,6 +194,7 @@ impl Config {
             max_complexity: self.max_query_complexity,
             max_batch: self.max_batch,
             introspection: self.introspection,
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 

@@ -92,7 +92,11 @@ impl Usergraph {
     /// `into_make_service_with_connect_info::<SocketAddr>()` (or
     /// [`crate::serve`]) so that the audit log records client addresses.
     pub fn router(&self) -> Router {
-        crate::router::router_with_schema(self.service.clone(), self.schema.clone(), self.api)
+        crate::router::router_with_schema(
+            self.service.clone(),
+            self.schema.clone(),
+            self.api.clone(),
+        )
     }
 
     /// Runs one GraphQL operation as `caller`, without HTTP. Errors carry

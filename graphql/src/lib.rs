@@ -5,6 +5,7 @@
 //! To run usergraph inside your own program, start from
 //! [`Usergraph::builder`] (see [`embed`]).
 
+pub mod client_addr;
 pub mod embed;
 pub mod errors;
 pub mod health;
@@ -18,6 +19,7 @@ pub mod router;
 pub mod schema;
 pub mod timed_storage;
 
+pub use client_addr::TrustedProxies;
 pub use embed::{Usergraph, UsergraphBuilder};
 pub use limits::ApiSettings;
 pub use router::{router, serve};

@@ -9,6 +9,7 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
 
+use crate::client_addr::TrustedProxies;
 use crate::errors::{LIMIT_EXCEEDED, server_error};
 use crate::nesting::{document_nesting, variables_nesting};
 
@@ -23,7 +24,7 @@ pub const MAX_INPUT_NESTING: usize = 32;
 pub const MAX_SELECTION_NESTING: usize = 64;
 
 /// What the HTTP API accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiSettings {
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
@@ -37,6 +38,9 @@ pub struct ApiSettings {
     /// Whether the schema answers introspection (`__schema`, `__type`), to
     /// anonymous callers too: it describes the API, not its data.
     pub introspection: bool,
+    /// Proxies whose forwarding headers name the client (see
+    /// [`TrustedProxies`]); none by default.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for ApiSettings {
@@ -47,6 +51,7 @@ impl Default for ApiSettings {
             max_complexity: 5000,
             max_batch: 10,
             introspection: true,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request, ServerError};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, OriginalUri, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -49,12 +49,12 @@ pub(crate) fn router_with_schema(
     schema: UsergraphSchema,
     settings: ApiSettings,
 ) -> Router {
+    let max_body_bytes = settings.max_body_bytes;
     let state = Arc::new(AppState {
         schema,
         service,
         settings,
     });
-    let max_body_bytes = settings.max_body_bytes;
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .with_state(state)
@@ -119,10 +119,7 @@ fn graphiql_endpoint(path: &str) -> String {
 }
 
 async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let ip = crate::client_addr::of_request(&request, &state.settings.trusted_proxies);
     let caller = match authenticate(&state.service, request.headers(), ip).await {
         Ok(caller) => caller,
         Err(refused) => return refused,

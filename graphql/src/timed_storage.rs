@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use usergraph_core::query::{LogSearch, Page, RoleSearch, UserSearch};
+use usergraph_core::throttle::AttemptStore;
 use usergraph_core::{
     AccessToken, LogEntry, Result, Role, RoleId, Storage, TokenDigest, TokenId, UniqueKey, User,
     UserId, WriteOp,
@@ -115,6 +116,12 @@ impl Storage for TimedStorage {
     }
     async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]> {
         timed("cursor_key", self.inner.cursor_key(fresh)).await
+    }
+
+    /// Without it the service would count failures in memory, per
+    /// instance, whenever metrics are on.
+    fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
+        self.inner.shared_attempts()
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use usergraph::Usergraph;
+use usergraph::{ApiSettings, TrustedProxies, Usergraph};
 use usergraph_core::{Caller, Storage};
 use usergraph_redb::RedbStorage;
 
@@ -345,4 +345,56 @@ fn embed_builder_needs_a_tokio_runtime() {
     let error = Usergraph::builder(storage()).build().unwrap_err();
     assert_eq!(error.code(), "VALIDATION");
     assert!(error.to_string().contains("Tokio runtime"), "{error}");
+}
+
+/// A host behind a proxy passes `trusted_proxies` in the API settings: the
+/// mounted router then logs the forwarded client, not the proxy.
+#[tokio::test]
+async fn embed_api_settings_take_trusted_proxies() {
+    let api = ApiSettings {
+        trusted_proxies: TrustedProxies::parse(["127.0.0.0/8"]).unwrap(),
+        ..ApiSettings::default()
+    };
+    let identity = Usergraph::builder(storage()).api(api).build().unwrap();
+    let token = identity
+        .service()
+        .bootstrap()
+        .await
+        .unwrap()
+        .unwrap()
+        .secret;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = axum::Router::new().nest("/identity", identity.router());
+    tokio::spawn(usergraph::serve(listener, app, std::future::pending()));
+
+    let client = reqwest::Client::new();
+    let url = format!("http://{address}/identity/graphql");
+    let created: Value = client
+        .post(&url)
+        .bearer_auth(&token)
+        .header("x-forwarded-for", "203.0.113.50")
+        .json(
+            &json!({ "query": "mutation { createUser(input: { username: \"behind\" }) { id } }" }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["data"]["createUser"]["id"].as_str().unwrap();
+    let logs = identity
+        .execute(
+            Caller::system(),
+            async_graphql::Request::new(format!(
+                "{{ user(id: \"{id}\") {{ logs {{ nodes {{ ip }} }} }} }}"
+            )),
+        )
+        .await;
+    let logs = logs.data.into_json().unwrap();
+    assert_eq!(
+        logs["user"]["logs"]["nodes"][0]["ip"], "203.0.113.50",
+        "{logs}"
+    );
 }

@@ -126,6 +126,112 @@ fn unknown_keys_and_missing_files_are_errors_that_name_them() {
     }
 }
 
+#[test]
+fn trusted_proxies_come_from_the_file_the_environment_or_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let proxies = |output: &Output| -> Vec<String> {
+        printed_config(output)["trusted_proxies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|net| net.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(proxies(&config_command(dir.path(), &[], &[])).is_empty());
+    std::fs::write(
+        dir.path().join("proxies.toml"),
+        "trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\"]\n",
+    )
+    .unwrap();
+    let from_file = config_command(dir.path(), &["--config", "proxies.toml"], &[]);
+    assert_eq!(proxies(&from_file), ["10.0.0.0/8", "192.0.2.7/32"]);
+    let env = [("USERGRAPH_TRUSTED_PROXIES", "172.16.0.0/12,::1")];
+    let from_env = config_command(dir.path(), &["--config", "proxies.toml"], &env);
+    assert_eq!(proxies(&from_env), ["172.16.0.0/12", "::1/128"]);
+    let from_flag = config_command(
+        dir.path(),
+        &[
+            "--config",
+            "proxies.toml",
+            "--trusted-proxies",
+            "127.0.0.1/32",
+        ],
+        &env,
+    );
+    assert_eq!(proxies(&from_flag), ["127.0.0.1/32"]);
+}
+
+/// `usergraph serve` with `args` and `envs` (and no stray `USERGRAPH_*`
+/// variable) in `dir`, expected to exit on its own within 30 s.
+fn serve_to_exit(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let database = format!("redb://{}", dir.join("usergraph.redb").display());
+    let mut command = Command::new(BIN);
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &database,
+        ])
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("USERGRAPH_") {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command.envs(envs.iter().copied()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("usergraph serve {args:?} {envs:?} started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_invalid_trusted_proxy_stops_the_server_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "trusted_proxies = [\"10.0.0.0/33\"]\n",
+    )
+    .unwrap();
+    let cases: [Case; 3] = [
+        (&["--config", "bad.toml"], &[], "trusted_proxies"),
+        (
+            &[],
+            &[("USERGRAPH_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.0/33")],
+            "trusted_proxies",
+        ),
+        (
+            &["--trusted-proxies", "10.0.0.0/33"],
+            &[],
+            "--trusted-proxies",
+        ),
+    ];
+    for (args, envs, named) in cases {
+        let output = serve_to_exit(dir.path(), args, envs);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} {envs:?} was accepted");
+        // The environment's key is named in capitals.
+        let lower = stderr.to_lowercase();
+        assert!(lower.contains(named), "{named} not named in: {stderr}");
+        assert!(
+            stderr.contains("10.0.0.0/33"),
+            "the value not named in: {stderr}"
+        );
+    }
+    // Nothing was opened.
+    assert!(!dir.path().join("usergraph.redb").exists());
+}
+
 struct Server {
     child: Child,
     base: String,

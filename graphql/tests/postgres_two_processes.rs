@@ -1,7 +1,7 @@
 //! Two `usergraph` server processes on one PostgreSQL database: the database,
-//! not either process, decides who wins a race for an email address. The
-//! first process bootstraps the empty database and prints the admin token
-//! the racers use on both.
+//! not either process, decides who wins a race for an email address, and
+//! counts failed sign-ins for both. The first process bootstraps the empty
+//! database and prints the admin token the racers use on both.
 #![cfg(feature = "postgres")]
 // A panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -37,8 +37,9 @@ struct ScratchDatabase {
 }
 
 impl ScratchDatabase {
-    async fn create() -> Self {
-        let name = format!("ug_two_processes_{}", std::process::id());
+    /// `tag` tells apart the databases of tests run in one process.
+    async fn create(tag: &str) -> Self {
+        let name = format!("ug_two_processes_{tag}_{}", std::process::id());
         let mut conn = sqlx::PgConnection::connect(&admin_url()).await.unwrap();
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {name}"
@@ -79,6 +80,11 @@ struct Server {
 
 impl Server {
     fn spawn(database_url: &str) -> Self {
+        Self::spawn_with(database_url, &[])
+    }
+
+    /// With extra `serve` flags.
+    fn spawn_with(database_url: &str, flags: &[&str]) -> Self {
         // Ask the OS for a free port, then hand it to the server.
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -89,6 +95,7 @@ impl Server {
             .arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
+            .args(flags)
             .env("USERGRAPH_DATABASE_URL", database_url)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -174,7 +181,7 @@ async fn create_user(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_two_processes_one_email_one_winner() {
-    let database = ScratchDatabase::create().await;
+    let database = ScratchDatabase::create("race").await;
     let database_url = url_for(&database.name);
     let client = reqwest::Client::new();
     // One after the other: the first bootstraps the empty database.
@@ -257,5 +264,66 @@ async fn postgres_two_processes_one_email_one_winner() {
         .await
         .unwrap();
     assert_eq!(response["data"]["me"]["username"], "admin", "{response}");
+    drop(servers);
+}
+
+async fn sign_in(client: &reqwest::Client, url: &str, identifier: &str, password: &str) -> Value {
+    let query =
+        "mutation($i: String!, $p: String!) { signIn(identifier: $i, password: $p) { token } }";
+    client
+        .post(url)
+        .json(&json!({ "query": query, "variables": { "i": identifier, "p": password } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an error code in {response}"))
+}
+
+/// Failed sign-ins alternated between two instances: the per-account limit
+/// is reached after the total across both, not after the limit on each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_processes_share_the_sign_in_throttle() {
+    const LIMIT: usize = 3;
+    let database = ScratchDatabase::create("throttle").await;
+    let database_url = url_for(&database.name);
+    let client = reqwest::Client::new();
+    let limit = LIMIT.to_string();
+    let flags = ["--throttle-max-failures-per-account", limit.as_str()];
+    let mut first = Server::spawn_with(&database_url, &flags);
+    first.wait_ready(&client).await;
+    let mut second = Server::spawn_with(&database_url, &flags);
+    second.wait_ready(&client).await;
+    let servers = [first, second];
+
+    for attempt in 0..LIMIT {
+        let server = &servers[attempt % 2];
+        let response = sign_in(&client, &server.url, "admin", "not the password").await;
+        assert_eq!(
+            code(&response),
+            "UNAUTHENTICATED",
+            "attempt {attempt}: {response}"
+        );
+    }
+    // Each instance has seen fewer than the limit, but together they have
+    // seen it: both refuse, and say for how long.
+    for server in &servers {
+        let response = sign_in(&client, &server.url, "admin", "not the password").await;
+        assert_eq!(code(&response), "RATE_LIMITED", "{response}");
+        let retry_after = response["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap();
+        assert!(retry_after > 0 && retry_after <= 15 * 60, "{response}");
+    }
+    // Other accounts are not affected.
+    let response = sign_in(&client, &servers[1].url, "someone_else", "not the password").await;
+    assert_eq!(code(&response), "UNAUTHENTICATED", "{response}");
     drop(servers);
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use usergraph_core::query::{LogSearch, Page, RoleSearch, UserSearch};
+use usergraph_core::throttle::AttemptStore;
 use usergraph_core::{
     AccessToken, LogEntry, Result, Role, RoleId, Storage, TokenDigest, TokenId, UniqueKey, User,
     UserId, WriteOp,
@@ -111,5 +112,9 @@ impl Storage for CountingStorage {
     async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]> {
         self.cursor_key_reads.fetch_add(1, Ordering::SeqCst);
         self.inner.cursor_key(fresh).await
+    }
+
+    fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
+        self.inner.shared_attempts()
     }
 }

@@ -44,6 +44,7 @@ pub mod properties;
 pub mod roles;
 pub mod search;
 pub mod storage_contract;
+pub mod throttle;
 pub mod tokens;
 pub mod uniqueness;
 pub mod users;
@@ -191,6 +192,16 @@ macro_rules! conformance_suite {
                 failed_commits_write_no_token,
                 service_tokens_work_until_revoked_or_owner_deleted,
                 sessions_end_at_sign_out,
+            }
+            throttle {
+                the_sixth_attempt_after_five_failures_is_refused,
+                failures_age_out_of_the_window,
+                the_wait_is_at_least_a_second,
+                a_success_clears_the_account_but_not_the_address,
+                callers_without_an_address_share_one_bucket,
+                accounts_and_addresses_count_apart,
+                parallel_attempts_at_one_account_are_counted_before_they_finish,
+                concurrent_attempts_at_one_account_stop_at_the_limit,
             }
         }
 

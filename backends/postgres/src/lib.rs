@@ -6,6 +6,7 @@
 //! one transaction. Searches compile core's filter AST to one SQL query per
 //! page, returning exactly what core's reference evaluator returns.
 
+mod attempts;
 mod connect;
 mod cursor_key;
 mod error;

@@ -2,15 +2,18 @@
 //! `write`, searches in `search`, tokens in `tokens`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::Row;
 use usergraph_core::query::{LogSearch, Page, RoleSearch, UserSearch};
+use usergraph_core::throttle::AttemptStore;
 use usergraph_core::{
     AccessToken, Error, LogEntry, Result, Role, RoleId, Storage, TokenDigest, TokenId, UniqueKey,
     User, UserId, WriteOp,
 };
 
+use crate::attempts::PostgresAttempts;
 use crate::connect::PostgresStorage;
 use crate::error::internal;
 use crate::rows::{ROLE_COLUMNS, USER_COLUMNS, role_from_row, user_from_row};
@@ -189,5 +192,9 @@ impl Storage for PostgresStorage {
 
     async fn cursor_key(&self, fresh: [u8; 32]) -> Result<[u8; 32]> {
         cursor_key::get_or_insert(self.pool(), fresh).await
+    }
+
+    fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
+        Some(Arc::new(PostgresAttempts::new(self.pool().clone())))
     }
 }

@@ -1,6 +1,6 @@
 //! What only a shared server database shows: two usergraph processes (two
-//! pools) racing for one identifier, a connection lost mid-call, and a
-//! statement that runs past its timeout.
+//! pools) racing for one identifier or guessing at one account, a
+//! connection lost mid-call, and a statement that runs past its timeout.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::Map;
 use sqlx::{Connection, Executor, PgConnection, Row};
+use usergraph_core::throttle::{Throttle, ThrottleSettings, attempts_for};
 use usergraph_core::{Error, Profile, Role, RoleId, Storage, User, UserId, WriteOp};
 use usergraph_postgres::PostgresStorage;
 
@@ -123,6 +124,82 @@ async fn racing_processes_get_one_winner_per_identifier() {
             .unwrap();
         assert!(holder.is_some());
     }
+}
+
+/// Each process's throttle, over its own pool, with a limit of 3 failures
+/// per account and 4 per address.
+fn throttles(processes: &[Arc<PostgresStorage>; 2]) -> [Arc<Throttle>; 2] {
+    let settings = ThrottleSettings {
+        max_failures_per_account: 3,
+        max_failures_per_address: 4,
+        window: Duration::from_secs(15 * 60),
+    };
+    processes.each_ref().map(|storage| {
+        Arc::new(Throttle::with_store(
+            settings,
+            attempts_for(storage.as_ref()),
+        ))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn processes_share_the_failure_counts() {
+    let (first, guard) = common::fresh().await;
+    let second = common::second_process(&guard).await;
+    let [a, b] = throttles(&[Arc::new(first), Arc::new(second)]);
+
+    // Account failures, alternating: the third is the last either allows.
+    a.begin("u1", Some("192.0.2.1")).await.unwrap();
+    b.begin("u1", Some("192.0.2.2")).await.unwrap();
+    a.begin("u1", Some("192.0.2.3")).await.unwrap();
+    for throttle in [&a, &b] {
+        let err = throttle.begin("u1", Some("192.0.2.4")).await.unwrap_err();
+        assert_eq!(err.code(), "RATE_LIMITED", "{err:?}");
+    }
+    // A success on one process clears the account for both.
+    b.record_success("u1").await.unwrap();
+    a.begin("u1", Some("192.0.2.1")).await.unwrap();
+
+    // Address failures, alternating: 2 + 2 reach the limit of 4.
+    for throttle in [&a, &b, &a, &b] {
+        throttle.check(None, Some("198.51.100.7")).await.unwrap();
+        throttle
+            .record_failure(None, Some("198.51.100.7"))
+            .await
+            .unwrap();
+    }
+    for throttle in [&a, &b] {
+        let err = throttle
+            .check(None, Some("198.51.100.7"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "RATE_LIMITED", "{err:?}");
+        throttle.check(None, Some("198.51.100.8")).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_guesses_on_two_processes_stop_at_one_limit() {
+    let (first, guard) = common::fresh().await;
+    let second = common::second_process(&guard).await;
+    let throttles = throttles(&[Arc::new(first), Arc::new(second)]);
+    let guesses: Vec<_> = (0..40)
+        .map(|i| {
+            let throttle = Arc::clone(&throttles[i % 2]);
+            tokio::spawn(async move {
+                let address = format!("192.0.2.{i}");
+                throttle.begin("target", Some(&address)).await
+            })
+        })
+        .collect();
+    let mut passed = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            Ok(()) => passed += 1,
+            Err(err) => assert_eq!(err.code(), "RATE_LIMITED", "{err:?}"),
+        }
+    }
+    assert_eq!(passed, 3);
 }
 
 /// Holds a row lock on `id` in another session until dropped (rolled back),

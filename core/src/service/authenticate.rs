@@ -53,16 +53,16 @@ impl Service {
         user_agent: Option<String>,
     ) -> Result<Caller> {
         let address = ip.as_deref();
-        self.throttle.check(None, address)?;
+        self.throttle.check(None, address).await?;
         let Some((kind, digest)) = secret::parse(secret) else {
-            self.throttle.record_failure(None, address);
+            self.throttle.record_failure(None, address).await?;
             tracing::warn!(ip = ?ip, "malformed token presented");
             return Err(Error::Unauthenticated);
         };
         let token = match self.storage.token_by_digest(&digest).await? {
             Some(token) if token.kind == kind => token,
             _ => {
-                self.throttle.record_failure(None, address);
+                self.throttle.record_failure(None, address).await?;
                 tracing::warn!(ip = ?ip, "unknown token presented");
                 return Err(Error::Unauthenticated);
             }
@@ -71,7 +71,7 @@ impl Service {
         let owner = self.storage.user(&token.user_id).await?;
         let now = time::now();
         if let Some(reason) = rejection(&token, owner.as_ref(), now) {
-            self.throttle.record_failure(None, address);
+            self.throttle.record_failure(None, address).await?;
             let log = Audit::new(&client, log_keys::TOKEN_REJECTED, now)
                 .user(&token.user_id)
                 .payload(json!({ "tokenId": token.id, "reason": reason }))

@@ -38,7 +38,7 @@ use crate::ids::UserId;
 use crate::password::PasswordHasher;
 use crate::plugin::PluginHost;
 use crate::storage::Storage;
-use crate::throttle::{Throttle, ThrottleSettings};
+use crate::throttle::{self, Throttle, ThrottleSettings};
 use retry::{Backoff, MAX_ATTEMPTS};
 
 /// Argon2id cost parameters for new password digests.
@@ -105,9 +105,10 @@ impl Service {
     pub fn new(storage: Arc<dyn Storage>, settings: ServiceSettings) -> Result<Self> {
         let passwords = PasswordHasher::new(settings.argon2, settings.max_concurrent_hashes)?;
         sessions::check_settings(&settings)?;
+        let attempts = throttle::attempts_for(storage.as_ref());
         Ok(Service {
             storage,
-            throttle: Arc::new(Throttle::new(settings.throttle)),
+            throttle: Arc::new(Throttle::with_store(settings.throttle, attempts)),
             settings,
             passwords: Arc::new(passwords),
             plugins: PluginHost::empty(),

@@ -137,7 +137,7 @@ impl Service {
         validate::password_to_verify(&password)?;
         let account = user_account(&id);
         let address = caller.ip.as_deref();
-        self.throttle.begin(&account, address)?;
+        self.throttle.begin(&account, address).await?;
         let user = self.load_user(&id).await?;
         let outdated = user
             .password
@@ -155,7 +155,7 @@ impl Service {
         };
 
         if !verified.matched {
-            self.throttle.record_failure(None, address);
+            self.throttle.record_failure(None, address).await?;
             let reason = if user.password.is_some() {
                 "password mismatch"
             } else {
@@ -166,7 +166,7 @@ impl Service {
                 .await?;
             return Ok(false);
         }
-        self.throttle.record_success(&account);
+        self.throttle.record_success(&account).await?;
 
         if let Some(password) = kept {
             let mut upgraded = user.clone();
@@ -206,14 +206,14 @@ impl Service {
         validate::new_password(new).map_err(|e| Error::validation("newPassword", e.to_string()))?;
         let account = user_account(&id);
         let address = caller.ip.as_deref();
-        self.throttle.begin(&account, address)?;
+        self.throttle.begin(&account, address).await?;
         let user = self.load_user(&id).await?;
         let verified = self
             .passwords
             .verify(current.to_owned(), user.password.as_ref())
             .await?;
         if !verified.matched {
-            self.throttle.record_failure(None, address);
+            self.throttle.record_failure(None, address).await?;
             let reason = if user.password.is_some() {
                 "current password mismatch"
             } else {
@@ -229,7 +229,7 @@ impl Service {
                 "the current password is not correct",
             ));
         }
-        self.throttle.record_success(&account);
+        self.throttle.record_success(&account).await?;
         let checked = user.password.clone();
         let digest = self.passwords.hash(new.to_owned()).await?;
         self.edit_user(caller, &id, |stored, _| {

@@ -121,21 +121,21 @@ impl Service {
             (None, None) => format!("identifier:{}", validate::identifier_key(&identifier)),
         };
         let address = caller.ip.as_deref();
-        self.throttle.begin(&account, address)?;
+        self.throttle.begin(&account, address).await?;
         let digest = user.as_ref().and_then(|u| u.password.clone());
         let verified = self
             .passwords
             .verify(password.to_owned(), digest.as_ref())
             .await?;
         if let Some(reason) = failure_reason(user.as_ref(), verified.matched) {
-            self.throttle.record_failure(None, address);
+            self.throttle.record_failure(None, address).await?;
             return Err(self.sign_in_failed(caller, user.as_ref(), reason).await?);
         }
         // A match implies both; the dummy digest never matches.
         let (Some(user), Some(digest)) = (user, digest) else {
             return Err(Error::Unauthenticated);
         };
-        self.throttle.record_success(&account);
+        self.throttle.record_success(&account).await?;
         // Hashed once, before the retries: an upgrade of an outdated digest
         // rides along with the sign-in's own write.
         let upgrade = if self.passwords.needs_rehash(&digest) {

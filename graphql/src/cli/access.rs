@@ -1,7 +1,8 @@
 //! Flags of `serve` about access control: sessions, tokens, sign-in
-//! throttling and introspection.
+//! throttling (and which proxies name the client) and introspection.
 
 use clap::{ArgAction, Args};
+use usergraph::TrustedProxies;
 
 use crate::config::Config;
 
@@ -30,6 +31,12 @@ pub struct AccessArgs {
     #[arg(long)]
     pub throttle_window_secs: Option<u64>,
 
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the
+    /// client, as comma-separated CIDR blocks or addresses
+    /// (`10.0.0.0/8,192.0.2.7`). Other peers' headers are ignored.
+    #[arg(long, value_name = "CIDRS")]
+    pub trusted_proxies: Option<TrustedProxies>,
+
     /// Whether the schema answers introspection queries.
     #[arg(long, action = ArgAction::Set)]
     pub introspection: Option<bool>,
@@ -55,6 +62,9 @@ impl AccessArgs {
         }
         if let Some(secs) = self.throttle_window_secs {
             config.throttle_window_secs = secs;
+        }
+        if let Some(proxies) = &self.trusted_proxies {
+            config.trusted_proxies = proxies.clone();
         }
         if let Some(on) = self.introspection {
             config.introspection = on;
