@@ -79,10 +79,13 @@ pub async fn second_process(guard: &SchemaGuard) -> PostgresStorage {
         .unwrap()
 }
 
-/// A store whose statements time out after `timeout`.
+/// A store whose statements time out after `timeout`, on the schema
+/// `fresh` migrated: checking the migrations again could itself time out on
+/// a loaded machine.
 pub async fn with_timeout(guard: &SchemaGuard, timeout: Duration) -> PostgresStorage {
     let options = PostgresOptions {
         statement_timeout: timeout,
+        migrate: false,
         ..guard.options()
     };
     PostgresStorage::connect(&guard.url, options).await.unwrap()
