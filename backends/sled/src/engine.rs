@@ -207,10 +207,14 @@ impl SledEngine {
     /// Flushes sled's log and syncs its files. After a failure, nothing
     /// later is acknowledged (see `failed`).
     fn make_durable(&self) -> Result<()> {
-        let result = self.db.flush().map_err(internal).and_then(|_| match &self.files {
-            Some(files) => files.sync().map_err(Error::internal),
-            None => Ok(()),
-        });
+        let result = self
+            .db
+            .flush()
+            .map_err(internal)
+            .and_then(|_| match &self.files {
+                Some(files) => files.sync().map_err(Error::internal),
+                None => Ok(()),
+            });
         if result.is_err() {
             self.failed.store(true, Ordering::SeqCst);
         }

@@ -287,7 +287,12 @@ fn digests_of_the_plain_argon2_api_verify_in_reused_areas() {
     // The pooled size is m=64: smaller digests reuse it, larger get their own.
     let areas = WorkAreas::new(Params::new(64, 1, 1, None).unwrap().block_count(), 2);
     let variants = [Algorithm::Argon2i, Algorithm::Argon2d, Algorithm::Argon2id];
-    let params = [(64, 1, 1, 32), (16, 3, 1, 16), (128, 2, 2, 64), (8, 1, 1, 32)];
+    let params = [
+        (64, 1, 1, 32),
+        (16, 3, 1, 16),
+        (128, 2, 2, 64),
+        (8, 1, 1, 32),
+    ];
     for algorithm in variants {
         for version in [Version::V0x10, Version::V0x13] {
             for (m, t, p, len) in params {
@@ -295,8 +300,14 @@ fn digests_of_the_plain_argon2_api_verify_in_reused_areas() {
                 let salt = SaltString::generate(&mut OsRng);
                 let digest = plain_digest(algorithm, version, params, "the password", &salt);
                 let hash = PasswordHash::new(&digest).unwrap();
-                assert!(check_argon2(&areas, "the password", &hash).unwrap(), "{digest}");
-                assert!(!check_argon2(&areas, "the passworD", &hash).unwrap(), "{digest}");
+                assert!(
+                    check_argon2(&areas, "the password", &hash).unwrap(),
+                    "{digest}"
+                );
+                assert!(
+                    !check_argon2(&areas, "the passworD", &hash).unwrap(),
+                    "{digest}"
+                );
                 assert!(!check_argon2(&areas, "", &hash).unwrap(), "{digest}");
             }
         }
@@ -305,8 +316,8 @@ fn digests_of_the_plain_argon2_api_verify_in_reused_areas() {
     // out means 0x13 as in `argon2`'s own verify.
     let salt = SaltString::generate(&mut OsRng);
     let params = Params::new(64, 1, 1, None).unwrap();
-    let digest = plain_digest(Algorithm::Argon2id, Version::V0x13, params, "pw", &salt)
-        .replace("$v=19", "");
+    let digest =
+        plain_digest(Algorithm::Argon2id, Version::V0x13, params, "pw", &salt).replace("$v=19", "");
     let hash = PasswordHash::new(&digest).unwrap();
     assert!(check_argon2(&areas, "pw", &hash).unwrap());
 }
