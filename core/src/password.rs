@@ -4,6 +4,7 @@
 //! Hashing is deliberately slow and memory-hungry, so it runs on tokio's
 //! blocking pool behind a semaphore: a burst of sign-ins can neither stall
 //! the async runtime nor allocate `memory_kib` for every request at once.
+//! Each permit reuses one Argon2 work area ([`work_areas`]).
 
 use std::sync::Arc;
 
@@ -12,12 +13,16 @@ use base64::Engine as _;
 use base64::alphabet::BCRYPT;
 use base64::engine::{GeneralPurpose, general_purpose::NO_PAD};
 use password_hash::rand_core::{OsRng, RngCore};
-use password_hash::{Output, ParamsString, PasswordHash, PasswordVerifier, SaltString};
+use password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 use crate::model::{PasswordAlgorithm, PasswordDigest};
 use crate::service::Argon2Params;
+
+mod work_areas;
+
+use work_areas::WorkAreas;
 
 /// The floors of [`Argon2Params`] (OWASP's minimum for Argon2id).
 pub const MIN_MEMORY_KIB: u32 = 19456;
@@ -41,6 +46,8 @@ const ARGON2_OUTPUT_BYTES: usize = 32;
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Argon2 memory, one area per permit.
+    areas: Arc<WorkAreas>,
     /// An Argon2id digest nobody knows the password of: verified against
     /// when a user has no password, so that the answer takes as long as a
     /// wrong password would.
@@ -117,6 +124,7 @@ impl PasswordHasher {
         .map_err(|e| Error::validation("argon2", format!("invalid argon2 parameters: {e}")))?;
         let dummy = dummy_digest(&params)?;
         Ok(PasswordHasher {
+            areas: Arc::new(WorkAreas::new(params.block_count(), max_concurrent)),
             params,
             permits: Arc::new(Semaphore::new(max_concurrent)),
             dummy,
@@ -127,10 +135,11 @@ impl PasswordHasher {
     /// [`crate::validate::new_password`]) with the current parameters.
     pub async fn hash(&self, password: String) -> Result<PasswordDigest> {
         let params = self.params.clone();
+        let areas = Arc::clone(&self.areas);
         let digest = self
             .blocking(move || {
                 let salt = SaltString::generate(&mut OsRng);
-                hash_to_string(&argon2id(params), &password, &salt)
+                hash_with_salt(&areas, params, &password, salt.as_salt())
             })
             .await?;
         Ok(PasswordDigest {
@@ -150,8 +159,9 @@ impl PasswordHasher {
             Some(d) => (d.algorithm, d.digest.clone(), true),
             None => (PasswordAlgorithm::Argon2id, self.dummy.clone(), false),
         };
+        let areas = Arc::clone(&self.areas);
         let matched = self
-            .blocking(move || check(algorithm, &password, &stored))
+            .blocking(move || check(&areas, algorithm, &password, &stored))
             .await?;
         Ok(Verified {
             matched: matched && known,
@@ -278,32 +288,87 @@ impl PasswordHasher {
     }
 }
 
-fn argon2id(params: Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+/// The Argon2id PHC string of `password` with `salt`: what `argon2`'s
+/// `hash_password` makes, computed in a reused work area.
+fn hash_with_salt(
+    areas: &WorkAreas,
+    params: Params,
+    password: &str,
+    salt: Salt<'_>,
+) -> Result<String> {
+    let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(Error::internal)?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let output = compute(areas, &argon, password, salt_bytes, ARGON2_OUTPUT_BYTES)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon.params()).map_err(Error::internal)?,
+        salt: Some(salt),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
 }
 
-fn hash_to_string(argon: &Argon2<'_>, password: &str, salt: &SaltString) -> Result<String> {
-    use password_hash::PasswordHasher as _;
-    argon
-        .hash_password(password.as_bytes(), salt)
-        .map(|hash| hash.to_string())
-        .map_err(Error::internal)
+/// Argon2 of `password` into an output of `len` bytes.
+fn compute(
+    areas: &WorkAreas,
+    argon: &Argon2<'_>,
+    password: &str,
+    salt: &[u8],
+    len: usize,
+) -> Result<Output> {
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let out = out.get_mut(..len).ok_or_else(|| {
+        Error::internal(format!(
+            "argon2 output of {len} bytes is longer than a PHC string holds"
+        ))
+    })?;
+    areas
+        .with(argon.params().block_count(), |area| {
+            argon.hash_password_into_with_memory(password.as_bytes(), salt, out, area)
+        })
+        .map_err(Error::internal)?;
+    Output::new(out).map_err(Error::internal)
 }
 
 /// Verifies on the current thread (called on the blocking pool).
-fn check(algorithm: PasswordAlgorithm, password: &str, stored: &str) -> Result<bool> {
+fn check(
+    areas: &WorkAreas,
+    algorithm: PasswordAlgorithm,
+    password: &str,
+    stored: &str,
+) -> Result<bool> {
     match algorithm {
         PasswordAlgorithm::Bcrypt => bcrypt::verify(password, stored).map_err(Error::internal),
         PasswordAlgorithm::Argon2i | PasswordAlgorithm::Argon2id | PasswordAlgorithm::Argon2d => {
             let hash = PasswordHash::new(stored).map_err(Error::internal)?;
-            // The digest names its own variant, version and parameters.
-            match Argon2::default().verify_password(password.as_bytes(), &hash) {
-                Ok(()) => Ok(true),
-                Err(password_hash::Error::Password) => Ok(false),
-                Err(e) => Err(Error::internal(e)),
-            }
+            check_argon2(areas, password, &hash)
         }
     }
+}
+
+/// What `argon2`'s `verify_password` does, in a reused work area: the
+/// digest names its own variant, version (0x13 when absent) and parameters.
+fn check_argon2(areas: &WorkAreas, password: &str, hash: &PasswordHash<'_>) -> Result<bool> {
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return Ok(false);
+    };
+    let algorithm = Algorithm::try_from(hash.algorithm).map_err(Error::internal)?;
+    let version = hash
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(Error::internal)?
+        .unwrap_or_default();
+    // Takes the output length from the digest's hash.
+    let params = Params::try_from(hash).map_err(Error::internal)?;
+    let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(Error::internal)?;
+    let argon = Argon2::new(algorithm, version, params);
+    let computed = compute(areas, &argon, password, salt_bytes, expected.len())?;
+    // `Output`'s equality is constant-time.
+    Ok(computed == expected)
 }
 
 /// A well-formed Argon2id digest with the current parameters and random

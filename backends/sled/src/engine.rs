@@ -8,8 +8,10 @@
 //! Writes: sled transactions cannot scan, so a write runs as an [`Overlay`]
 //! over the committed state while `writer` keeps every other writer out (the
 //! state it read cannot change under it). Its changes become one batch,
-//! applied and then flushed (sled otherwise syncs on a timer) before `write`
-//! returns.
+//! applied, flushed (sled otherwise writes on a timer) and synced
+//! ([`DataFiles`]: sled's flush alone does not survive a power loss) before
+//! `write` returns. Commits are serialized by `writer`, so no two are ever
+//! waiting to share one sync: each pays its own.
 //!
 //! Reads: sled has no snapshots; an iterator sees whatever is committed when
 //! it reaches a key, and a search reads an index and then the records it
@@ -22,12 +24,15 @@
 use std::fmt;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use usergraph_core::{Error, Result};
 use usergraph_kv::{
     KeyRange, KvEngine, KvIter, KvPair, Overlay, PathEngine, ReadTxn, Tree, WriteTxn,
 };
+
+use crate::durable::{self, DataFiles};
 
 /// The sled tree holding all of usergraph's trees.
 const DATA_TREE: &str = "usergraph";
@@ -100,6 +105,15 @@ pub struct SledEngine {
     visible: RwLock<()>,
     /// Where the store is, for diagnostics; `None` when temporary.
     path: Option<PathBuf>,
+    /// What to sync after each flush; `None` when temporary (sled does not
+    /// write a temporary store to disk either).
+    files: Option<DataFiles>,
+    /// Set when a flush or sync failed. The kernel may then have dropped
+    /// the pages it could not write, and a later sync succeeds without
+    /// them: acknowledging a later commit would claim a log with a hole is
+    /// durable. So every later write fails until the store is reopened
+    /// (sled then recovers what is really on disk).
+    failed: AtomicBool,
 }
 
 impl fmt::Debug for SledEngine {
@@ -153,7 +167,7 @@ impl SledEngine {
     /// [`SledEngine::open`] with `options`.
     pub fn open_with(path: impl AsRef<Path>, options: SledOptions) -> Result<Self> {
         let path = path.as_ref();
-        std::fs::create_dir_all(path).map_err(Error::internal)?;
+        durable::create_dirs(path).map_err(Error::internal)?;
         let config = configured(sled::Config::new().path(path), options)?;
         Self::from_config(&config, Some(path.to_path_buf()))
     }
@@ -164,16 +178,47 @@ impl SledEngine {
         Self::from_config(&config, None)
     }
 
+    /// `path` is where `config` puts a store on disk, `None` when it is
+    /// temporary.
     pub(crate) fn from_config(config: &sled::Config, path: Option<PathBuf>) -> Result<Self> {
         let db = config.open().map_err(internal)?;
         let data = db.open_tree(DATA_TREE).map_err(internal)?;
+        let files = match &path {
+            Some(path) => Some(DataFiles::open(path).map_err(Error::internal)?),
+            None => None,
+        };
         Ok(SledEngine {
             db,
             data,
             writer: Mutex::new(()),
             visible: RwLock::new(()),
             path,
+            files,
+            failed: AtomicBool::new(false),
         })
+    }
+
+    /// What this store has synced, for tests.
+    #[cfg(test)]
+    pub(crate) fn files(&self) -> Option<&DataFiles> {
+        self.files.as_ref()
+    }
+
+    /// Flushes sled's log and syncs its files. After a failure, nothing
+    /// later is acknowledged (see `failed`).
+    fn make_durable(&self) -> Result<()> {
+        let result = self
+            .db
+            .flush()
+            .map_err(internal)
+            .and_then(|_| match &self.files {
+                Some(files) => files.sync().map_err(Error::internal),
+                None => Ok(()),
+            });
+        if result.is_err() {
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        result
     }
 
     /// Applies one commit's changes atomically and makes them durable.
@@ -192,9 +237,9 @@ impl SledEngine {
         }
         let exclusive = self.visible.write().unwrap_or_else(PoisonError::into_inner);
         self.data.apply_batch(batch).map_err(internal)?;
-        // If the flush fails the batch is applied in memory but perhaps not on
+        // If this fails the batch is applied in memory but perhaps not on
         // disk: the caller gets an error, as for any commit of unknown outcome.
-        self.db.flush().map_err(internal)?;
+        self.make_durable()?;
         drop(exclusive);
         reclaim(changes_len);
         Ok(())
@@ -251,6 +296,11 @@ impl KvEngine for SledEngine {
 
     fn write(&self, apply: &mut dyn FnMut(&mut dyn WriteTxn) -> Result<()>) -> Result<()> {
         let _writer = lock(&self.writer);
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(Error::internal(
+                "an earlier write to the sled store failed to reach the disk; restart to recover",
+            ));
+        }
         // Only writers change the data, and this is the only one, so reading
         // the committed state without `visible` is reading a stable snapshot.
         let base = Committed(&self.data);

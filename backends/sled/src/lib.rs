@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+mod durable;
 mod engine;
 
 use usergraph_kv::KvStorage;

@@ -203,3 +203,100 @@ async fn only_the_digest_of_a_token_reaches_the_store() {
     engine_checks::assert_only_the_digest_is_stored(&entries, &secret, &digest);
     engine_checks::assert_secret_absent(&files, &secret);
 }
+
+fn paths(names: &[&str]) -> Vec<std::path::PathBuf> {
+    names.iter().map(std::path::PathBuf::from).collect()
+}
+
+#[tokio::test]
+async fn opening_syncs_the_store_and_every_commit_syncs_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = SledEngine::open(dir.path().join("new/sled")).unwrap();
+    assert_eq!(
+        engine.files().unwrap().take_synced(),
+        paths(&["conf", "db", "blobs", ""]),
+        "the files sled made, then the directories naming them"
+    );
+    // A new store gets its format record: a commit.
+    let storage = KvStorage::new(engine).unwrap();
+    let files = storage.engine().files().unwrap();
+    assert_eq!(files.take_synced(), paths(&["db"]));
+    for i in 0..3 {
+        storage
+            .commit(vec![insert(with_email(
+                &format!("u{i}"),
+                &format!("user{i}@example.com"),
+            ))])
+            .await
+            .unwrap();
+        assert_eq!(files.take_synced(), paths(&["db"]), "commit {i}");
+    }
+    // Nothing to write, nothing to sync.
+    storage.engine().write(&mut |_| Ok(())).unwrap();
+    assert_eq!(files.take_synced(), paths(&[]));
+    // sled keeps a temporary store in memory: there is nothing to sync.
+    assert!(SledEngine::temporary().unwrap().files().is_none());
+}
+
+#[tokio::test]
+async fn a_page_written_to_a_blob_is_synced_before_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = SledEngine::open(dir.path()).unwrap();
+    let files = engine.files().unwrap();
+    files.take_synced();
+    // Larger than a quarter of sled's 512 KiB segment: stored as a blob.
+    let large = vec![7u8; 200 * 1024];
+    engine
+        .write(&mut |txn| txn.insert(Tree::Meta, b"large", &large))
+        .unwrap();
+    let synced = files.take_synced();
+    let blobs: Vec<_> = std::fs::read_dir(dir.path().join("blobs"))
+        .unwrap()
+        .map(|entry| std::path::Path::new("blobs").join(entry.unwrap().file_name()))
+        .collect();
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    assert_eq!(synced, [blobs[0].clone(), "blobs".into(), "db".into()]);
+    // A synced blob is not synced again.
+    engine
+        .write(&mut |txn| txn.insert(Tree::Meta, b"small", b"1"))
+        .unwrap();
+    assert_eq!(files.take_synced(), paths(&["db"]));
+}
+
+#[tokio::test]
+async fn after_a_failed_sync_no_write_is_acknowledged_until_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sled");
+    let storage = SledStorage::open(&path).unwrap();
+    storage
+        .commit(vec![insert(with_email("u1", "one@example.com"))])
+        .await
+        .unwrap();
+    let files = storage.engine().files().unwrap();
+    files
+        .fail_next_sync
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let failed = storage
+        .commit(vec![insert(with_email("u2", "two@example.com"))])
+        .await
+        .unwrap_err();
+    assert_eq!(failed.code(), "INTERNAL");
+    // The disk would accept this one, but the failed sync may have lost
+    // the commit before it.
+    let refused = storage
+        .commit(vec![insert(with_email("u3", "three@example.com"))])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "INTERNAL");
+    assert!(storage.user(&uid("u1")).await.unwrap().is_some());
+    assert!(storage.user(&uid("u3")).await.unwrap().is_none());
+    drop(storage);
+
+    let reopened = SledStorage::open(&path).unwrap();
+    assert!(reopened.user(&uid("u1")).await.unwrap().is_some());
+    reopened
+        .commit(vec![insert(with_email("u3", "three@example.com"))])
+        .await
+        .unwrap();
+    assert!(reopened.user(&uid("u3")).await.unwrap().is_some());
+}

@@ -248,3 +248,120 @@ async fn a_single_permit_still_serves_concurrent_callers() {
     }
     assert_eq!(hasher.permits.available_permits(), 1);
 }
+
+fn plain_digest(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &str,
+    salt: &SaltString,
+) -> String {
+    Argon2::new(algorithm, version, params)
+        .hash_password(password.as_bytes(), salt)
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn hashing_in_a_reused_area_gives_the_plain_argon2_digest() {
+    let areas = WorkAreas::new(Params::new(64, 1, 1, None).unwrap().block_count(), 1);
+    for (m, t, p) in [(64, 1, 1), (32, 2, 1), (64, 2, 2), (256, 1, 4)] {
+        for password in ["first password", "second, other password"] {
+            let params = Params::new(m, t, p, Some(ARGON2_OUTPUT_BYTES)).unwrap();
+            let salt = SaltString::generate(&mut OsRng);
+            let expected = plain_digest(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                params.clone(),
+                password,
+                &salt,
+            );
+            let pooled = hash_with_salt(&areas, params, password, salt.as_salt()).unwrap();
+            assert_eq!(pooled, expected, "m={m} t={t} p={p}");
+        }
+    }
+}
+
+#[test]
+fn digests_of_the_plain_argon2_api_verify_in_reused_areas() {
+    // The pooled size is m=64: smaller digests reuse it, larger get their own.
+    let areas = WorkAreas::new(Params::new(64, 1, 1, None).unwrap().block_count(), 2);
+    let variants = [Algorithm::Argon2i, Algorithm::Argon2d, Algorithm::Argon2id];
+    let params = [
+        (64, 1, 1, 32),
+        (16, 3, 1, 16),
+        (128, 2, 2, 64),
+        (8, 1, 1, 32),
+    ];
+    for algorithm in variants {
+        for version in [Version::V0x10, Version::V0x13] {
+            for (m, t, p, len) in params {
+                let params = Params::new(m, t, p, Some(len)).unwrap();
+                let salt = SaltString::generate(&mut OsRng);
+                let digest = plain_digest(algorithm, version, params, "the password", &salt);
+                let hash = PasswordHash::new(&digest).unwrap();
+                assert!(
+                    check_argon2(&areas, "the password", &hash).unwrap(),
+                    "{digest}"
+                );
+                assert!(
+                    !check_argon2(&areas, "the passworD", &hash).unwrap(),
+                    "{digest}"
+                );
+                assert!(!check_argon2(&areas, "", &hash).unwrap(), "{digest}");
+            }
+        }
+    }
+    // What the verifier reads from the digest decides, so a version left
+    // out means 0x13 as in `argon2`'s own verify.
+    let salt = SaltString::generate(&mut OsRng);
+    let params = Params::new(64, 1, 1, None).unwrap();
+    let digest =
+        plain_digest(Algorithm::Argon2id, Version::V0x13, params, "pw", &salt).replace("$v=19", "");
+    let hash = PasswordHash::new(&digest).unwrap();
+    assert!(check_argon2(&areas, "pw", &hash).unwrap());
+}
+
+#[tokio::test]
+async fn hashing_keeps_at_most_one_work_area_per_permit() {
+    let hasher = Arc::new(
+        PasswordHasher::unchecked(
+            Argon2Params {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            2,
+        )
+        .unwrap(),
+    );
+    assert_eq!(hasher.areas.kept(), 0, "areas are made on first use");
+    let digest = hasher.hash("a password".into()).await.unwrap();
+    // More memory than configured: an area for that call only.
+    let larger = hasher
+        .import(
+            PasswordAlgorithm::Argon2id,
+            &argon2_digest(Algorithm::Argon2id, 512, 1, "a password"),
+        )
+        .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let hasher = Arc::clone(&hasher);
+            let digest = if i % 4 == 0 {
+                larger.clone()
+            } else {
+                digest.clone()
+            };
+            tokio::spawn(async move {
+                let known = hasher.verify("a password".into(), Some(&digest)).await;
+                let unknown = hasher.verify("a password".into(), None).await;
+                (known.unwrap().matched, unknown.unwrap().matched)
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), (true, false));
+    }
+    let kept = hasher.areas.kept();
+    assert!((1..=2).contains(&kept), "{kept} areas kept for 2 permits");
+}
