@@ -199,7 +199,7 @@ impl Coverage {
             Coverage::get(&self.matched),
             Coverage::get(&self.missed),
         ];
-        println!("coverage: {self:?}");
+        eprintln!("coverage: {self:?}");
         assert!(
             seen.iter()
                 .zip([accepted, refused, matched, missed])

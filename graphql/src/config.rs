@@ -181,10 +181,10 @@ fn plugin_key_error(figment: &Figment, error: figment::Error) -> String {
     } else if path.first().map(String::as_str) == Some("plugins") {
         path.remove(0);
     }
-    if let figment::error::Kind::UnknownField(field, _) = &error.kind {
-        if path.last() != Some(field) {
-            path.push(field.clone());
-        }
+    if let figment::error::Kind::UnknownField(field, _) = &error.kind
+        && path.last() != Some(field)
+    {
+        path.push(field.clone());
     }
     let mut key = vec!["plugins".to_owned()];
     key.extend(path);

@@ -221,7 +221,7 @@ async fn worker(url: String, admin: String, worker: usize, until: Instant) -> Co
                     "username": username,
                     "primaryEmail": format!("{username}@example.com"),
                     "name": format!("Worker {worker} step {step}"),
-                    "customData": { "plan": if step % 3 == 0 { "pro" } else { "free" }, "step": step },
+                    "customData": { "plan": if step.is_multiple_of(3) { "pro" } else { "free" }, "step": step },
                 });
                 let data = connection
                     .ok(admin, CREATE, json!({ "input": input }))
@@ -334,7 +334,7 @@ async fn mixed_load_answers_without_errors_and_memory_levels_off() {
     let last = floor(&samples, quarter * 3, run + Duration::from_secs(60));
     let allowed = second + RSS_SLACK_KIB + second * RSS_SLACK_PERCENT / 100;
     let requests = total.reads + total.searches + total.writes + 3 * total.sign_ins;
-    println!(
+    eprintln!(
         "soak: {secs} s, {requests} requests ({:.0}/s): {total:?}; server RSS floor \
          {second} KiB in the second quarter, {last} KiB in the last (allowed {allowed} KiB)",
         requests as f64 / secs as f64
@@ -344,7 +344,7 @@ async fn mixed_load_answers_without_errors_and_memory_levels_off() {
         .step_by((samples.len() / 20).max(1))
         .map(|(at, kib)| format!("{:.0}s:{}MiB", at.as_secs_f64(), kib / 1024))
         .collect();
-    println!("soak: RSS samples {}", shown.join(" "));
+    eprintln!("soak: RSS samples {}", shown.join(" "));
     assert!(total.sign_ins > 0 && total.writes > 0 && total.searches > 0);
     assert!(
         last <= allowed,
