@@ -74,6 +74,23 @@ pub enum Error {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
+/// Every code [`Error::code`] returns. The README's Errors table lists
+/// these, the transport's own codes and the import's `PARSE`; a test holds
+/// them equal.
+pub const CODES: &[&str] = &[
+    "VALIDATION",
+    "NOT_FOUND",
+    "USERNAME_ALREADY_IN_USE",
+    "EMAIL_ALREADY_IN_USE",
+    "PHONE_ALREADY_IN_USE",
+    "CONFLICT",
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "REJECTED",
+    "RATE_LIMITED",
+    "INTERNAL",
+];
+
 impl Error {
     /// The stable machine code, exposed as GraphQL `extensions.code`.
     pub fn code(&self) -> &'static str {
@@ -129,5 +146,56 @@ impl Error {
     /// Wraps an engine or I/O failure; the client sees only "internal error".
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
         Error::Internal(source.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn codes_lists_exactly_what_code_returns() {
+        // A new variant fails to compile here until it is numbered, and
+        // the test then fails until it has a sample below.
+        let ordinal = |error: &Error| match error {
+            Error::Validation { .. } => 0,
+            Error::NotFound { .. } => 1,
+            Error::UsernameAlreadyInUse => 2,
+            Error::EmailAlreadyInUse => 3,
+            Error::PhoneAlreadyInUse => 4,
+            Error::Conflict { .. } => 5,
+            Error::StaleVersion => 6,
+            Error::Unauthenticated => 7,
+            Error::Forbidden(_) => 8,
+            Error::Rejected { .. } => 9,
+            Error::RateLimited { .. } => 10,
+            Error::Internal(_) => 11,
+        };
+        let errors = [
+            Error::validation("f", "m"),
+            Error::not_found(Entity::User, "u"),
+            Error::UsernameAlreadyInUse,
+            Error::EmailAlreadyInUse,
+            Error::PhoneAlreadyInUse,
+            Error::conflict(None, "m"),
+            Error::StaleVersion,
+            Error::Unauthenticated,
+            Error::Forbidden("m".into()),
+            Error::Rejected {
+                plugin: "p".into(),
+                field: None,
+                message: "m".into(),
+            },
+            Error::RateLimited { retry_after: None },
+            Error::internal("x"),
+        ];
+        let sampled: BTreeSet<usize> = errors.iter().map(ordinal).collect();
+        assert_eq!(sampled, (0..12).collect());
+        let produced: BTreeSet<&str> = errors.iter().map(Error::code).collect();
+        let listed: BTreeSet<&str> = CODES.iter().copied().collect();
+        assert_eq!(listed.len(), CODES.len(), "a code is listed twice");
+        assert_eq!(produced, listed);
     }
 }

@@ -162,8 +162,52 @@ pub fn extract(figment: &Figment) -> Result<Config, String> {
     let config: Config = figment
         .extract()
         .map_err(|e| format!("invalid configuration: {e}"))?;
-    config.plugin_settings()?;
+    // Read through figment rather than from `config.plugins`, so that a bad
+    // key is traced to the file or the variable it came from.
+    if let Err(error) = figment.extract_inner::<PluginsSettings>("plugins") {
+        return Err(format!(
+            "invalid configuration: {}",
+            plugin_key_error(figment, error)
+        ));
+    }
     Ok(config)
+}
+
+/// `error` (about the `[plugins]` table) with its full key and its origin:
+/// the file's path or the environment variable's name.
+fn plugin_key_error(figment: &Figment, error: figment::Error) -> String {
+    // figment 0.10 puts the inner key after the path within it
+    // (`webhooks.timeout.plugins`); accept it on either side.
+    let mut path = error.path.clone();
+    if path.last().map(String::as_str) == Some("plugins") {
+        path.pop();
+    } else if path.first().map(String::as_str) == Some("plugins") {
+        path.remove(0);
+    }
+    if let figment::error::Kind::UnknownField(field, _) = &error.kind
+        && path.last() != Some(field)
+    {
+        path.push(field.clone());
+    }
+    let mut key = vec!["plugins".to_owned()];
+    key.extend(path);
+    let dotted = key.join(".");
+    let metadata = error
+        .metadata
+        .as_ref()
+        .or_else(|| figment.find_metadata(&dotted));
+    let origin = match metadata {
+        Some(metadata) => match &metadata.source {
+            Some(figment::Source::File(path)) => format!(" in {}", path.display()),
+            _ if metadata.name.contains("environment") => {
+                let variable: Vec<String> = key.iter().map(|k| k.to_ascii_uppercase()).collect();
+                format!(" in the variable {ENV_PREFIX}{}", variable.join("__"))
+            }
+            _ => format!(" in {}", metadata.name),
+        },
+        None => String::new(),
+    };
+    format!("{}: key `{dotted}`{origin}", error.kind)
 }
 
 impl Config {

@@ -16,6 +16,17 @@ use usergraph_core::Error;
 pub const LIMIT_EXCEEDED: &str = "LIMIT_EXCEEDED";
 pub const BAD_REQUEST: &str = "BAD_REQUEST";
 
+/// The codes the transport adds to core's [`usergraph_core::error::CODES`].
+pub const TRANSPORT_CODES: &[&str] = &[LIMIT_EXCEEDED, BAD_REQUEST];
+
+/// Every `extensions.code` a client can see: core's, then the transport's.
+pub fn codes() -> impl Iterator<Item = &'static str> {
+    usergraph_core::error::CODES
+        .iter()
+        .chain(TRANSPORT_CODES)
+        .copied()
+}
+
 /// Turns a core error into a GraphQL error. `Internal` sources are logged
 /// here, once, and never shown.
 pub fn to_graphql(error: &Error) -> async_graphql::Error {

@@ -18,8 +18,22 @@ use usergraph_core::plugin::PluginHost;
 use crate::config::Config;
 use crate::{admin, backend};
 
+/// A refused plugin setting, named as the configuration spells it
+/// (`plugins.webhooks.endpoints[0].url: ...`), since the operator must find
+/// it in a file or a variable.
+fn plugin_error(error: &usergraph_core::Error) -> String {
+    match error.field() {
+        Some(field) => format!("invalid plugin settings: {field}: {error}"),
+        None => format!("invalid plugin settings: {error}"),
+    }
+}
+
 pub async fn serve(config: Config) -> Result<(), String> {
     let plugin_settings = config.plugin_settings()?;
+    // Checked before the store is opened: a bad setting is named even when
+    // the store is unreachable.
+    let plugins =
+        usergraph_plugins::from_settings(&plugin_settings).map_err(|e| plugin_error(&e))?;
     let storage = backend::connect(&config.database_url, config.store_settings())
         .await
         .map_err(|e| e.to_string())?;
@@ -36,10 +50,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
         Some(_) => TimedStorage::wrap(storage),
         None => storage,
     };
-    let plugins = usergraph_plugins::from_settings(&plugin_settings)
-        .map_err(|e| format!("invalid plugin settings: {e}"))?;
     let host = PluginHost::new(plugins, Arc::clone(&storage), config.plugin_queue_capacity)
-        .map_err(|e| format!("invalid plugin settings: {e}"))?;
+        .map_err(|e| plugin_error(&e))?;
     let service = Service::new(Arc::clone(&storage), config.service_settings())
         .map_err(|e| format!("invalid settings: {e}"))?
         .with_plugins(host.clone());

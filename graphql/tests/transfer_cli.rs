@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod readme;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -74,8 +76,35 @@ fn bad_lines_are_listed_and_fail_the_command() {
     let imported = usergraph(&store, &["import", file.to_str().unwrap()]);
     assert!(!imported.status.success());
     let report = stderr(&imported);
-    assert!(report.contains("line 3: VALIDATION"), "{report}");
     assert!(report.contains("2 created"), "{report}");
+    // The README's example is this very line.
+    let text = readme::readme();
+    let import = readme::section(&text, "## Export and import");
+    let sentence = &import[import.find("reported on stderr as").unwrap()..];
+    let documented = readme::backticked(sentence);
+    assert_eq!(documented[0], "line N: CODE: field: message");
+    assert!(
+        report.lines().any(|line| line == documented[1]),
+        "{:?} not in: {report}",
+        documented[1]
+    );
+
+    // A line that is not a record: `PARSE`, no field.
+    let jsonl = dir.path().join("odd.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"format\":\"usergraph-export\",\"version\":1}\n{\"type\":\"user\",\"username\":\"eve\",\"colour\":\"blue\"}\n",
+    )
+    .unwrap();
+    let imported = usergraph(&store, &["import", jsonl.to_str().unwrap()]);
+    assert!(!imported.status.success());
+    let report = stderr(&imported);
+    assert!(
+        report
+            .lines()
+            .any(|line| line.starts_with("line 2: PARSE: unknown field `colour`")),
+        "{report}"
+    );
 
     let unknown = dir.path().join("odd.csv");
     std::fs::write(&unknown, "username,shoe_size\nada,42\n").unwrap();

@@ -236,6 +236,61 @@ async fn delivers_a_signed_event_and_logs_it_without_secrets() {
     assert!(harness.logs(FAILED).await.is_empty());
 }
 
+/// The example body in the README's Webhooks paragraph.
+fn documented_body() -> Value {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let from = readme.find("Each body is one event as JSON").unwrap();
+    let start = readme[from..].find("```json\n").unwrap() + from + "```json\n".len();
+    let end = readme[start..].find("```").unwrap() + start;
+    serde_json::from_str(&readme[start..end]).unwrap()
+}
+
+#[tokio::test]
+async fn the_body_has_exactly_the_fields_the_readme_shows() {
+    let (addr, hits) = Receiver::new(&[], 204).start().await;
+    let harness = Harness::new(&settings(vec![endpoint(
+        format!("http://{addr}/in"),
+        &["*"],
+    )]));
+    let event = Event::new(
+        EventKind::UserDeleted,
+        Some(UserId::parse("u-ada").unwrap()),
+        Some(UserId::parse("u-admin").unwrap()),
+        json!({ "userId": "u-ada" }),
+    );
+    harness.host.publish(&event);
+    assert!(harness.host.drain(Duration::from_secs(20)).await);
+
+    let hits = std::mem::take(&mut *hits.lock().unwrap());
+    let sent: Value = serde_json::from_slice(&hits[0].body).unwrap();
+    let documented = documented_body();
+    let keys =
+        |value: &Value| -> Vec<String> { value.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys(&sent), keys(&documented));
+    // Each field holds what the README's example shows, in the same type.
+    for (key, shown) in documented.as_object().unwrap() {
+        let kind = |v: &Value| std::mem::discriminant(v);
+        assert_eq!(
+            kind(&sent[key]),
+            kind(shown),
+            "{key}: {} vs {shown}",
+            sent[key]
+        );
+    }
+    assert_eq!(sent["id"], event.id.as_str());
+    assert_eq!(sent["kind"], "UserDeleted");
+    assert_eq!(sent["userId"], "u-ada");
+    assert_eq!(sent["actorId"], "u-admin");
+    let created = serde_json::from_value::<usergraph_core::Timestamp>(sent["createdAt"].clone());
+    assert_eq!(
+        created.ok(),
+        Some(event.created_at),
+        "{}",
+        sent["createdAt"]
+    );
+}
+
 #[tokio::test]
 async fn retries_with_backoff_until_the_endpoint_accepts() {
     let (addr, hits) = Receiver::new(&[500, 503], 200).start().await;

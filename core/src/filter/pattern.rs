@@ -11,7 +11,8 @@
 //!
 //! The subset (`regex`): literals; `.` (any one character); bracket classes
 //! `[abc]`, `[a-z]`, `[^...]`; anchors `^` and `$` (start and end of the
-//! whole value); quantifiers `*`, `+`, `?`, `{m}`, `{m,}`, `{m,n}` with
+//! whole value; each at most once on any path through the pattern, and
+//! never quantified); quantifiers `*`, `+`, `?`, `{m}`, `{m,}`, `{m,n}` with
 //! bounds at most [`MAX_REPEAT`]; alternation `|`; groups `( )` and
 //! `(?: )` (never capturing); `\` before any ASCII punctuation for that
 //! character; `\d`, `\w`, `\s` (and `\D`, `\W`, `\S`) as the ASCII classes

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::error::TransferError;
 use super::format::Algorithm;
 use super::progress::Progress;
-use super::report::{Batcher, ImportOptions, ImportReport};
+use super::report::{Batcher, ImportOptions, ImportReport, PARSE};
 use crate::caller::Caller;
 use crate::service::{CreateUser, ImportedUser, Service};
 
@@ -102,8 +102,11 @@ impl Columns {
         Ok(Columns(columns))
     }
 
-    /// The user a row describes; `Err` names the cell at fault.
-    pub(super) fn user(&self, row: &csv::StringRecord) -> Result<ImportedUser, String> {
+    /// The user a row describes; `Err` names the column at fault and why.
+    pub(super) fn user(
+        &self,
+        row: &csv::StringRecord,
+    ) -> Result<ImportedUser, (&'static str, String)> {
         let mut user = ImportedUser {
             partial: true,
             ..ImportedUser::default()
@@ -125,15 +128,16 @@ impl Columns {
                 Column::PasswordDigest => input.password_digest = text,
                 Column::PasswordAlgorithm => {
                     let algorithm = Algorithm::parse(cell).ok_or_else(|| {
-                        format!(
-                            "password_algorithm {cell:?} is none of ARGON2I, ARGON2ID, ARGON2D, BCRYPT"
+                        (
+                            "password_algorithm",
+                            format!("{cell:?} is none of ARGON2I, ARGON2ID, ARGON2D, BCRYPT"),
                         )
                     })?;
                     input.password_algorithm = Some(algorithm.into());
                 }
                 Column::CustomData => {
                     let value: Value = serde_json::from_str(cell)
-                        .map_err(|e| format!("custom_data is not JSON: {e}"))?;
+                        .map_err(|e| ("custom_data", format!("not JSON: {e}")))?;
                     input.custom_data = Some(value);
                 }
                 Column::Roles => {
@@ -145,7 +149,9 @@ impl Columns {
                             .collect(),
                     );
                 }
-                Column::IsSuspended => user.is_suspended = Some(parse_bool(cell)?),
+                Column::IsSuspended => {
+                    user.is_suspended = Some(parse_bool(cell).map_err(|e| ("is_suspended", e))?);
+                }
             }
         }
         Ok(user)
@@ -156,9 +162,7 @@ fn parse_bool(cell: &str) -> Result<bool, String> {
     match cell.to_ascii_lowercase().as_str() {
         "true" | "yes" | "1" => Ok(true),
         "false" | "no" | "0" => Ok(false),
-        _ => Err(format!(
-            "is_suspended {cell:?} is none of true, false, yes, no, 1, 0"
-        )),
+        _ => Err(format!("{cell:?} is none of true, false, yes, no, 1, 0")),
     }
 }
 
@@ -186,13 +190,16 @@ pub async fn import_csv<R: Read>(
                 let line = row.position().map_or(0, csv::Position::line);
                 match columns.user(&row) {
                     Ok(user) => batcher.push(line, user).await?,
-                    Err(message) => batcher.reject(line, "VALIDATION", message).await?,
+                    Err((column, message)) => {
+                        let field = Some(column.to_owned());
+                        batcher.reject(line, "VALIDATION", field, message).await?;
+                    }
                 }
             }
             Err(e) if e.is_io_error() => return Err(from_csv(e)),
             Err(e) => {
                 let line = e.position().map_or(0, csv::Position::line);
-                batcher.reject(line, "PARSE", e.to_string()).await?;
+                batcher.reject(line, PARSE, None, e.to_string()).await?;
             }
         }
         if batcher.should_stop() {

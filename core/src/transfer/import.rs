@@ -8,7 +8,7 @@ use std::io::{BufRead, Seek, SeekFrom};
 use super::error::TransferError;
 use super::format::{FORMAT_NAME, FORMAT_VERSION, Header, Record};
 use super::progress::Progress;
-use super::report::{Batcher, ImportOptions, ImportReport};
+use super::report::{Batcher, ImportOptions, ImportReport, PARSE};
 use crate::caller::Caller;
 use crate::error::Error;
 use crate::service::Service;
@@ -54,7 +54,7 @@ pub async fn import_jsonl<R: BufRead + Seek>(
                 report.record(number, outcome);
             }
             Ok(Record::User(_)) => {}
-            Err(e) => report.fail(number, "PARSE", e.to_string()),
+            Err(e) => report.fail(number, PARSE, None, e.to_string()),
         }
     }
 
@@ -78,7 +78,7 @@ pub async fn import_jsonl<R: BufRead + Seek>(
         match serde_json::from_slice::<Record>(line) {
             Ok(Record::User(user)) => batcher.push(number, user.into_imported()).await?,
             Ok(Record::Role(_)) => {}
-            Err(e) => batcher.reject(number, "PARSE", e.to_string()).await?,
+            Err(e) => batcher.reject(number, PARSE, None, e.to_string()).await?,
         }
         if batcher.should_stop() {
             batcher.report.stopped_early = true;

@@ -22,7 +22,7 @@ pub use self::error::TransferError;
 pub use self::export::{ExportSummary, export};
 pub use self::import::import_jsonl;
 pub use self::progress::{NoProgress, Progress};
-pub use self::report::{BATCH, ImportOptions, ImportReport, LineError, MAX_REPORTED_ERRORS};
+pub use self::report::{BATCH, ImportOptions, ImportReport, LineError, MAX_REPORTED_ERRORS, PARSE};
 
 #[cfg(test)]
 mod tests;

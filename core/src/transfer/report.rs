@@ -23,20 +23,32 @@ pub struct ImportOptions {
     pub fail_fast: bool,
 }
 
+/// The code of a line that is not a record at all (not JSON, an unknown
+/// field, a value of the wrong type, a CSV row that does not parse).
+pub const PARSE: &str = "PARSE";
+
 /// One line that was not imported, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineError {
     /// 1-based line number in the file.
     pub line: u64,
     /// The usergraph error code (`VALIDATION`, `USERNAME_ALREADY_IN_USE`,
-    /// ...) or `PARSE` for a line that is not a valid record.
+    /// ...) or [`PARSE`] for a line that is not a valid record.
     pub code: &'static str,
+    /// The input field (or CSV column) at fault, when there is one.
+    pub field: Option<String>,
     pub message: String,
 }
 
+/// `line N: CODE: field: message`, or `line N: CODE: message` when no one
+/// field is at fault: one fixed shape, so that scripts can split it.
 impl std::fmt::Display for LineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}: {}", self.line, self.code, self.message)
+        write!(f, "line {}: {}: ", self.line, self.code)?;
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.message)
     }
 }
 
@@ -60,16 +72,29 @@ impl ImportReport {
             Ok(ImportOutcome::Created) => self.created += 1,
             Ok(ImportOutcome::Updated) => self.updated += 1,
             Ok(ImportOutcome::Skipped) => self.skipped += 1,
-            Err(e) => self.fail(line, e.code(), describe(&e)),
+            Err(e) => {
+                let field = e.field().map(str::to_owned);
+                let message = e.to_string();
+                // "primaryEmail is not ..." is shown after "primaryEmail: ".
+                let message = match &field {
+                    Some(field) => message
+                        .strip_prefix(field.as_str())
+                        .and_then(|rest| rest.strip_prefix(' '))
+                        .map_or_else(|| message.clone(), str::to_owned),
+                    None => message,
+                };
+                self.fail(line, e.code(), field, message);
+            }
         }
     }
 
-    pub fn fail(&mut self, line: u64, code: &'static str, message: String) {
+    pub fn fail(&mut self, line: u64, code: &'static str, field: Option<String>, message: String) {
         self.failed += 1;
         if self.errors.len() < MAX_REPORTED_ERRORS {
             self.errors.push(LineError {
                 line,
                 code,
+                field,
                 message,
             });
         }
@@ -78,14 +103,6 @@ impl ImportReport {
     /// Lines processed so far.
     pub fn done(&self) -> u64 {
         self.created + self.updated + self.skipped + self.failed
-    }
-}
-
-/// An error as a line of the report: the field at fault, then the message.
-fn describe(error: &Error) -> String {
-    match error.field() {
-        Some(field) if !error.to_string().contains(field) => format!("{field}: {error}"),
-        _ => error.to_string(),
     }
 }
 
@@ -128,12 +145,13 @@ impl<'a> Batcher<'a> {
         &mut self,
         line: u64,
         code: &'static str,
+        field: Option<String>,
         message: String,
     ) -> Result<(), TransferError> {
         // Earlier lines are written first: with `fail_fast`, everything
         // before the bad line is in, nothing after it.
         self.flush().await?;
-        self.report.fail(line, code, message);
+        self.report.fail(line, code, field, message);
         self.progress.advance(1);
         Ok(())
     }

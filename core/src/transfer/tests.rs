@@ -261,10 +261,10 @@ fn csv_cells_that_are_not_what_their_column_holds_are_named() {
         (["ada", "", "", "md5"], "password_algorithm"),
     ];
     for (cells, named) in cases {
-        let err = columns
+        let (column, message) = columns
             .user(&csv::StringRecord::from(cells.to_vec()))
             .unwrap_err();
-        assert!(err.contains(named), "{err}");
+        assert_eq!(column, named, "{message}");
     }
 }
 
@@ -274,23 +274,25 @@ fn a_report_counts_every_outcome_and_names_the_field_at_fault() {
     report.record(2, Ok(ImportOutcome::Created));
     report.record(3, Ok(ImportOutcome::Skipped));
     report.record(4, Err(Error::UsernameAlreadyInUse));
+    report.record(5, Err(crate::validate::primary_email("ada@").unwrap_err()));
     report.record(
-        5,
-        Err(Error::validation(
-            "primaryEmail",
-            "must be an email address",
-        )),
+        6,
+        Err(Error::validation("customData", "must be a JSON object")),
     );
     assert_eq!(
         (report.created, report.skipped, report.failed, report.done()),
-        (1, 1, 2, 4)
+        (1, 1, 3, 5)
     );
     assert_eq!(
         report.errors[0].to_string(),
-        "line 4: USERNAME_ALREADY_IN_USE: username is already in use"
+        "line 4: USERNAME_ALREADY_IN_USE: username: is already in use"
     );
     assert_eq!(
         report.errors[1].to_string(),
-        "line 5: VALIDATION: primaryEmail: must be an email address"
+        "line 5: VALIDATION: primaryEmail: is not a valid email address"
+    );
+    assert_eq!(
+        report.errors[2].to_string(),
+        "line 6: VALIDATION: customData: must be a JSON object"
     );
 }

@@ -14,7 +14,73 @@ pub(super) fn regex(source: &str) -> Result<Vec<Vec<Node>>> {
         // The empty regex matches every value, as in both engines.
         return Ok(vec![Vec::new()]);
     }
-    parser.whole()
+    let alternatives = parser.whole()?;
+    anchors_once(&alternatives, Anchors::default())?;
+    Ok(alternatives)
+}
+
+/// The anchors met so far on one path through a pattern.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Anchors {
+    start: bool,
+    end: bool,
+}
+
+impl Anchors {
+    fn union(self, other: Anchors) -> Anchors {
+        Anchors {
+            start: self.start || other.start,
+            end: self.end || other.end,
+        }
+    }
+}
+
+fn repeated_anchor() -> crate::error::Error {
+    invalid(
+        "repeated anchors ('^^a', 'a$$', '^a^', '(^a)+') are not supported: each of ^ and $ \
+         may occur at most once on any path through the pattern",
+    )
+}
+
+/// Refuses a second `^` or `$` on any path through `alternatives`, starting
+/// with the anchors `before` them. A repeated anchor is either redundant
+/// (`^^a`) or can never match (`^a^`): both are mistakes worth naming.
+/// Returns the anchors any path may have met by the end.
+fn anchors_once(alternatives: &[Vec<Node>], before: Anchors) -> Result<Anchors> {
+    let mut after = before;
+    for sequence in alternatives {
+        let mut met = before;
+        for node in sequence {
+            met = node_anchors(node, met)?;
+        }
+        after = after.union(met);
+    }
+    Ok(after)
+}
+
+fn node_anchors(node: &Node, before: Anchors) -> Result<Anchors> {
+    match node {
+        Node::Start if before.start => Err(repeated_anchor()),
+        Node::End if before.end => Err(repeated_anchor()),
+        Node::Start => Ok(Anchors {
+            start: true,
+            ..before
+        }),
+        Node::End => Ok(Anchors {
+            end: true,
+            ..before
+        }),
+        Node::Group(alternatives) => anchors_once(alternatives, before),
+        Node::Repeat { node, max, .. } => {
+            let after = node_anchors(node, before)?;
+            // A second copy would meet the anchors of the first.
+            if after != before && max.is_none_or(|max| max > 1) {
+                return Err(repeated_anchor());
+            }
+            Ok(after)
+        }
+        Node::Literal(_) | Node::Any | Node::Class(_) => Ok(before),
+    }
 }
 
 /// A `similarTo` pattern, anchored to match the whole value.

@@ -54,6 +54,11 @@ fn the_subset_is_accepted() {
         "é+[à-ÿ]",
         "}]",
         "a^b$c",
+        "^a|^b",
+        "(^a|b)c$",
+        "(^a)?b",
+        "^(a|b$)",
+        "^$",
     ] {
         assert!(
             Pattern::parse(Dialect::Regex, source).is_ok(),
@@ -116,6 +121,15 @@ fn everything_outside_the_subset_is_refused_by_name() {
         ("(a|)", "empty alternatives"),
         ("^*", "anchors"),
         ("$+", "anchors"),
+        ("^^a", "repeated anchors"),
+        ("a$$", "repeated anchors"),
+        ("^a^", "repeated anchors"),
+        ("$a$", "repeated anchors"),
+        ("^(^a)", "repeated anchors"),
+        ("(a|^b)^c", "repeated anchors"),
+        ("(^a)+", "repeated anchors"),
+        ("(a$){2}", "repeated anchors"),
+        ("(?:^a|b)*", "repeated anchors"),
         ("(a{100}){100}", "too complex"),
     ] {
         let message = refused(Dialect::Regex, source);
