@@ -5,6 +5,9 @@
 //! To run usergraph inside your own program, start from
 //! [`Usergraph::builder`] (see [`embed`]).
 
+mod document;
+#[cfg(test)]
+mod document_fuzz;
 pub mod embed;
 pub mod errors;
 pub mod health;
@@ -17,6 +20,7 @@ mod observability;
 pub mod router;
 pub mod schema;
 pub mod timed_storage;
+mod timeout;
 
 pub use embed::{Usergraph, UsergraphBuilder};
 pub use limits::ApiSettings;

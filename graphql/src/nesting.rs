@@ -3,7 +3,8 @@
 //! level of an input value, and its own depth limit counts selections only:
 //! a `{not: {not: ...}}` a few thousand levels deep (a few kilobytes) would
 //! overflow the stack before any limit applies. These scans are iterative,
-//! so they can run first.
+//! so they can run first. The request body's JSON gets the same scan before
+//! it is decoded, since the JSON decoder recurses too.
 
 use async_graphql::{Value as ConstValue, Variables};
 
@@ -77,6 +78,32 @@ pub fn document_nesting(document: &str) -> DocumentNesting {
     found
 }
 
+/// The deepest nesting of objects and arrays in a JSON text, strings
+/// skipped; a top-level object is 1. Invalid JSON is the decoder's
+/// business; the scan only needs not to undercount.
+pub fn json_nesting(json: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut i = 0;
+    while i < json.len() {
+        match json[i] {
+            b'"' => {
+                i += 1;
+                while i < json.len() && json[i] != b'"' {
+                    i += if json[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
 /// The deepest nesting of objects and lists in any variable's value; a
 /// top-level object or list is 1, a scalar 0.
 pub fn variables_nesting(variables: &Variables) -> usize {
@@ -135,6 +162,18 @@ mod tests {
             "}".repeat(100_000)
         );
         assert_eq!(nesting(&deep), (1, 100_000));
+    }
+
+    #[test]
+    fn json_nesting_skips_strings() {
+        assert_eq!(
+            json_nesting(br#"{"query": "{ a { b } }", "variables": {"x": [[1]]}}"#),
+            4
+        );
+        assert_eq!(json_nesting(br#"[{"query": "\"[[[[", "v": {}}]"#), 3);
+        assert_eq!(json_nesting(b"17"), 0);
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(json_nesting(deep.as_bytes()), 100_000);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request, ServerError};
@@ -22,8 +23,9 @@ use usergraph_core::{Caller, Error, Service};
 use crate::errors::{
     BAD_REQUEST, LIMIT_EXCEEDED, ensure_codes, request_error, retry_after_secs, server_error,
 };
-use crate::limits::ApiSettings;
+use crate::limits::{ApiSettings, DocumentLimits, MAX_JSON_NESTING};
 use crate::loaders::RolesLoader;
+use crate::nesting;
 use crate::schema::{UsergraphSchema, build_schema};
 
 /// User agents longer than this are cut before they reach the logs.
@@ -65,6 +67,10 @@ pub(crate) fn router_with_schema(
         .layer(axum::middleware::map_response(move |response: Response| {
             explain_payload_too_large(response, max_body_bytes)
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            settings.request_timeout,
+            crate::timeout::within,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -119,14 +125,14 @@ fn graphiql_endpoint(path: &str) -> String {
 }
 
 async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
+    let started = Instant::now();
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string());
-    let caller = match authenticate(&state.service, request.headers(), ip).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
-    };
+    // The body is read and its documents checked before the caller is
+    // authenticated: a request over a limit costs no token lookup.
+    let headers = request.headers().clone();
     let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -140,7 +146,17 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
             );
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    let json_nesting = nesting::json_nesting(&body);
+    if json_nesting > MAX_JSON_NESTING {
+        return transport_error(
+            StatusCode::BAD_REQUEST,
+            LIMIT_EXCEEDED,
+            format!(
+                "the body nests {json_nesting} levels of JSON objects and arrays, over the limit of {MAX_JSON_NESTING}"
+            ),
+        );
+    }
+    let mut batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(error) => {
             return transport_error(
@@ -165,6 +181,14 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
             ),
         );
     }
+    if let Err(refused) = check_documents(&mut batch, DocumentLimits::of(&state.settings), started)
+    {
+        return refused;
+    }
+    let caller = match authenticate(&state.service, &headers, ip).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
     let prepare = |request: Request| with_caller(request, &state.service, caller.clone());
     let mut response = match batch {
         BatchRequest::Single(request) => {
@@ -189,6 +213,37 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
     Json(response).into_response()
 }
 
+/// Refuses the request when a document in it is over a limit, before any
+/// of it runs: a single request gets a GraphQL response with the error; a
+/// batch is refused whole, with HTTP 400, as an oversized batch is.
+fn check_documents(
+    batch: &mut BatchRequest,
+    limits: DocumentLimits,
+    started: Instant,
+) -> Result<(), Response> {
+    match batch {
+        BatchRequest::Single(request) => limits.check(request).map_err(|error| {
+            crate::observability::record_refused(&error, started.elapsed());
+            Json(BatchResponse::Single(async_graphql::Response::from_errors(
+                vec![error],
+            )))
+            .into_response()
+        }),
+        BatchRequest::Batch(requests) => {
+            for (index, request) in requests.iter_mut().enumerate() {
+                if let Err(error) = limits.check(request) {
+                    return Err(transport_error(
+                        StatusCode::BAD_REQUEST,
+                        LIMIT_EXCEEDED,
+                        format!("operation {} of the batch: {}", index + 1, error.message),
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
 /// `request` run as `caller`, with the per-request data resolvers expect.
 pub(crate) fn with_caller(request: Request, service: &Service, caller: Caller) -> Request {
     request
@@ -198,7 +253,7 @@ pub(crate) fn with_caller(request: Request, service: &Service, caller: Caller) -
 
 /// The request's caller: the token's user when an `Authorization: Bearer`
 /// header is sent, anonymous without one. A malformed header or a token the
-/// service refuses stops the request here, before its body is read: a
+/// service refuses stops the request here, before anything in it runs: a
 /// client that sent credentials wants to know they failed rather than get
 /// anonymous answers.
 async fn authenticate(
