@@ -22,7 +22,8 @@ pub struct Expansion {
     /// Fields, fragment spreads, inline fragments, directives and argument
     /// values, each counted every time a spread repeats it, summed over
     /// every operation and every fragment definition (validation walks
-    /// each). Saturates at `u64::MAX`.
+    /// each), plus the operations' variable definitions. Saturates at
+    /// `u64::MAX`.
     pub nodes: u64,
     /// The longest chain of fields in an operation, `__typename` not
     /// counted: the depth async-graphql's validation measures.
@@ -58,7 +59,9 @@ pub fn expand(document: &ExecutableDocument, max_nesting: usize) -> Result<Expan
     let mut expansion = Expansion::default();
     for (_, operation) in document.operations.iter() {
         let operation = &operation.node;
-        let own = expander.directives(&operation.directives);
+        let own = expander
+            .directives(&operation.directives)
+            .saturating_add(operation.variable_definitions.len() as u64);
         let cost = expander.selection_set(&operation.selection_set.node, 0)?;
         expansion.nodes = expansion
             .nodes
@@ -233,10 +236,12 @@ mod tests {
         assert_eq!(found.nodes, 6);
         assert_eq!(found.depth, 2);
         assert_eq!(found.nesting, 1);
-        let found = measure("{ a(f: {x: [1, 2], y: {z: null}}) @include(if: $v) }").unwrap();
-        // a; the object, the list, 1, 2, the inner object, null; the
-        // directive and its argument.
-        assert_eq!(found.nodes, 1 + 6 + 2);
+        let found =
+            measure("query($v: Boolean!) { a(f: {x: [1, 2], y: {z: null}}) @include(if: $v) }")
+                .unwrap();
+        // The variable definition; a; the object, the list, 1, 2, the inner
+        // object, null; the directive and its argument.
+        assert_eq!(found.nodes, 1 + 1 + 6 + 2);
         assert_eq!(found.depth, 1);
     }
 

@@ -40,6 +40,7 @@ use usergraph_core::{Service, ServiceSettings, Storage};
 
 use crate::document::{Unbounded, expand};
 use crate::limits::{ApiSettings, DocumentLimits, MAX_SELECTION_NESTING};
+use crate::nesting::document_nesting;
 
 const CASES: u32 = 500;
 const SEED: u64 = 20_250_301;
@@ -154,7 +155,7 @@ impl Builder<'_> {
         let items = if self.deep { 1 } else { 1 + self.pick(3) };
         for _ in 0..items {
             self.selection(ty, depth, out);
-            out.push(' ');
+            self.separator(out);
         }
         out.push('}');
     }
@@ -211,7 +212,9 @@ impl Builder<'_> {
         }
         let (field, inner) = fields[choice];
         if self.chance(3) {
-            out.push_str(&format!("a{}: ", self.aliases));
+            out.push_str(&format!("a{}", self.aliases));
+            self.separator(out);
+            out.push_str(": ");
             self.aliases += 1;
         }
         self.uses_id |= field.contains("$id");
@@ -222,6 +225,17 @@ impl Builder<'_> {
             out.push(' ');
             self.selection_set(inner, depth + 1, out);
         }
+    }
+
+    /// Ignored tokens: a space, or commas, comments (with brackets and
+    /// quotes in them) and byte order marks.
+    fn separator(&mut self, out: &mut String) {
+        out.push_str(match self.pick(12) {
+            1 => ", ",
+            2 => " # { ( \" ... @\n",
+            3 => "\u{feff}",
+            _ => " ",
+        });
     }
 
     fn directive(&mut self, out: &mut String) {
@@ -375,6 +389,13 @@ fn expected(limits: DocumentLimits, query: &str, variables: &Value) -> Expected 
                 "measuring visited {} items of a {}-byte document",
                 expansion.visited,
                 query.len()
+            );
+            // The count before parsing never refuses what measuring accepts.
+            let scanned = document_nesting(query).nodes as u64;
+            assert!(
+                scanned <= expansion.nodes,
+                "scanned {scanned} nodes, measured {}: {query}",
+                expansion.nodes
             );
             expansion.nodes
         }

@@ -48,7 +48,8 @@ pub struct ApiSettings {
     /// Largest document once every fragment spread is replaced by the
     /// fragment it names: each field, fragment spread, inline fragment,
     /// directive and argument value counts 1 each time a spread repeats
-    /// it, in every operation and every fragment definition.
+    /// it, in every operation and every fragment definition, and so does
+    /// each variable definition.
     pub max_nodes: usize,
     /// Most operations in one batch request.
     pub max_batch: usize,
@@ -104,8 +105,9 @@ impl DocumentLimits {
     /// Refuses `request` when its input values or selections nest too
     /// deeply, or its document, once fragments are spread, is too large or
     /// too deep. Work is linear in the size of the query and variables:
-    /// nesting is scanned before parsing (the parser recurses once per
-    /// level), and the parsed document is measured without expanding it.
+    /// nesting and nodes are scanned before parsing (the parser recurses
+    /// once per level, and is slow), and the parsed document is measured
+    /// without expanding it.
     /// The parsed document stays in `request`, so it is parsed once. A
     /// document that does not parse passes: parsing it again, as the schema
     /// does, reports the syntax error (in linear time too).
@@ -128,6 +130,12 @@ impl DocumentLimits {
                     nesting.selections
                 ),
             ));
+        }
+        // The parser takes microseconds per selection: a body full of them
+        // is refused before it is parsed, by a count that never exceeds
+        // what measuring the parsed document would find.
+        if nesting.nodes > self.max_nodes {
+            return Err(self.too_many_nodes(format!("at least {}", nesting.nodes)));
         }
         let Ok(document) = request.parsed_query() else {
             return Ok(());
@@ -152,13 +160,7 @@ impl DocumentLimits {
             }
         };
         if expansion.nodes > u64::try_from(self.max_nodes).unwrap_or(u64::MAX) {
-            return Err(server_error(
-                LIMIT_EXCEEDED,
-                format!(
-                    "the document expands to {} nodes once fragments are spread, over the limit of {}",
-                    expansion.nodes, self.max_nodes
-                ),
-            ));
+            return Err(self.too_many_nodes(expansion.nodes.to_string()));
         }
         if expansion.depth > self.max_depth {
             return Err(server_error(
@@ -170,6 +172,16 @@ impl DocumentLimits {
             ));
         }
         Ok(())
+    }
+
+    fn too_many_nodes(&self, count: String) -> ServerError {
+        server_error(
+            LIMIT_EXCEEDED,
+            format!(
+                "the document expands to {count} nodes once fragments are spread, over the limit of {}",
+                self.max_nodes
+            ),
+        )
     }
 }
 

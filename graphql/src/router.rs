@@ -181,7 +181,7 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
             ),
         );
     }
-    if let Err(refused) = check_documents(&mut batch, DocumentLimits::of(&state.settings), started)
+    if let Some(refused) = check_documents(&mut batch, DocumentLimits::of(&state.settings), started)
     {
         return refused;
     }
@@ -213,33 +213,33 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
     Json(response).into_response()
 }
 
-/// Refuses the request when a document in it is over a limit, before any
-/// of it runs: a single request gets a GraphQL response with the error; a
-/// batch is refused whole, with HTTP 400, as an oversized batch is.
+/// The refusal of a request with a document over a limit, if any, made
+/// before any of it runs: a single request gets a GraphQL response with the
+/// error; a batch is refused whole, with HTTP 400, as an oversized batch is.
 fn check_documents(
     batch: &mut BatchRequest,
     limits: DocumentLimits,
     started: Instant,
-) -> Result<(), Response> {
+) -> Option<Response> {
     match batch {
-        BatchRequest::Single(request) => limits.check(request).map_err(|error| {
+        BatchRequest::Single(request) => {
+            let error = limits.check(request).err()?;
             crate::observability::record_refused(&error, started.elapsed());
-            Json(BatchResponse::Single(async_graphql::Response::from_errors(
-                vec![error],
-            )))
-            .into_response()
-        }),
+            let response = async_graphql::Response::from_errors(vec![error]);
+            Some(Json(BatchResponse::Single(response)).into_response())
+        }
         BatchRequest::Batch(requests) => {
-            for (index, request) in requests.iter_mut().enumerate() {
-                if let Err(error) = limits.check(request) {
-                    return Err(transport_error(
+            requests
+                .iter_mut()
+                .enumerate()
+                .find_map(|(index, request)| {
+                    let error = limits.check(request).err()?;
+                    Some(transport_error(
                         StatusCode::BAD_REQUEST,
                         LIMIT_EXCEEDED,
                         format!("operation {} of the batch: {}", index + 1, error.message),
-                    ));
-                }
-            }
-            Ok(())
+                    ))
+                })
         }
     }
 }

@@ -106,6 +106,32 @@ async fn fragment_fan_out_is_refused_before_any_work() {
     assert_eq!(alive["me"]["id"], server.admin_id());
 }
 
+/// The largest body the default settings take, all spreads of one
+/// fragment: refused from its text (me, 200,000 spreads, id), before the
+/// (slow) parser sees it.
+#[tokio::test]
+async fn a_body_full_of_spreads_is_refused() {
+    let server = TestServer::start().await;
+    let spreads = "...U ".repeat(200_000);
+    let query = format!("{{ me {{ {spreads} }} }} fragment U on User {{ id }}");
+    assert!(query.len() > 1_000_000 - 100 && query.len() < 1_048_000);
+    let started = Instant::now();
+    let response = server.graphql_as(None, &query, json!({})).await;
+    eprintln!(
+        "{} bytes of spreads: refused in {:.1} ms",
+        query.len(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    assert_expansion_refused(&response, "spreads");
+    assert!(
+        response
+            .message()
+            .contains("expands to at least 200002 nodes"),
+        "{}",
+        response.message()
+    );
+}
+
 #[tokio::test]
 async fn a_fan_out_within_the_limit_runs() {
     let server = TestServer::start().await;
@@ -153,20 +179,36 @@ async fn fragment_cycles_are_refused() {
     );
 }
 
+/// `levels` fields deep, valid for the schema:
+/// `{ me { roles { users(first: 1) { nodes { roles { ... { id } } } } } } }`
+/// (pages of one keep the complexity low).
+fn fields_deep(levels: usize) -> String {
+    let mut path = vec!["me"];
+    let cycle = ["roles", "users(first: 1)", "nodes"];
+    while path.len() < levels - 1 {
+        path.push(cycle[(path.len() - 1) % 3]);
+    }
+    let leaf = match path.last() {
+        Some(&"users(first: 1)") => "totalCount",
+        _ => "id",
+    };
+    let open: String = path.iter().map(|field| format!("{field} {{ ")).collect();
+    format!("{{ {open}{leaf}{} }}", " }".repeat(path.len()))
+}
+
 /// Between the depth limit (16) and the pre-parse nesting limit (64),
 /// where async-graphql's recursion guard (32 by default) used to answer
 /// first with a bare `BAD_REQUEST`.
 #[tokio::test]
 async fn queries_past_the_depth_limit_are_limit_exceeded_at_any_depth() {
     let server = TestServer::start().await;
+    // At the limit, it runs.
+    let data = server.data(&fields_deep(16), json!({})).await;
+    // The admin holds the admin role, whose one member is the admin: the
+    // chain ends in that role's member count.
+    assert!(data.to_string().contains(r#"{"totalCount":1}"#), "{data}");
     for levels in [17, 34, 40, 64] {
-        // `levels` fields deep: `{ me { me { ... { id } } } }`.
-        let query = format!(
-            "{{ {}id{} }}",
-            "me { ".repeat(levels - 1),
-            " }".repeat(levels - 1)
-        );
-        let response = server.graphql(&query, json!({})).await;
+        let response = server.graphql(&fields_deep(levels), json!({})).await;
         assert_eq!(
             response.code(),
             "LIMIT_EXCEEDED",
