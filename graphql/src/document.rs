@@ -71,9 +71,10 @@ pub fn expand(document: &ExecutableDocument, max_nesting: usize) -> Result<Expan
         expansion.nesting = expansion.nesting.max(cost.nesting);
     }
     for name in document.fragments.keys() {
-        let cost = expander.fragment(name, 0)?;
-        expansion.nodes = expansion.nodes.saturating_add(cost.nodes);
-        expansion.nesting = expansion.nesting.max(cost.nesting);
+        if let Some(cost) = expander.fragment(name, 0)? {
+            expansion.nodes = expansion.nodes.saturating_add(cost.nodes);
+            expansion.nesting = expansion.nesting.max(cost.nesting);
+        }
     }
     if expansion.nesting > max_nesting {
         return Err(Unbounded::Nesting);
@@ -143,7 +144,7 @@ impl<'a> Expander<'a> {
                     let spread = &spread.node;
                     let own = 1 + self.directives(&spread.directives);
                     let inner = self.fragment(&spread.fragment_name.node, level + 1)?;
-                    (own, inner.depth, Some(inner))
+                    (own, inner.map_or(0, |inner| inner.depth), inner)
                 }
             };
             let (nodes, nesting) = inner.map_or((own, 0), |inner| {
@@ -156,16 +157,16 @@ impl<'a> Expander<'a> {
         Ok(total)
     }
 
-    /// The fragment `name`'s measure, computed on first use. An unknown
-    /// fragment costs nothing here; validation refuses it.
-    fn fragment(&mut self, name: &'a str, level: usize) -> Result<Cost, Unbounded> {
+    /// The fragment `name`'s measure, computed on first use; `None` for an
+    /// unknown fragment, which validation refuses.
+    fn fragment(&mut self, name: &'a str, level: usize) -> Result<Option<Cost>, Unbounded> {
         match self.measured.get(name) {
-            Some(Measured::Done(cost)) => return Ok(*cost),
+            Some(Measured::Done(cost)) => return Ok(Some(*cost)),
             Some(Measured::InProgress) => return Err(Unbounded::Cycle(name.to_owned())),
             None => {}
         }
         let Some(fragment) = self.fragments.get(name) else {
-            return Ok(Cost::default());
+            return Ok(None);
         };
         self.measured.insert(name, Measured::InProgress);
         let fragment = &fragment.node;
@@ -173,7 +174,7 @@ impl<'a> Expander<'a> {
         let mut cost = self.selection_set(&fragment.selection_set.node, level)?;
         cost.nodes = cost.nodes.saturating_add(own);
         self.measured.insert(name, Measured::Done(cost));
-        Ok(cost)
+        Ok(Some(cost))
     }
 
     fn directives(&mut self, directives: &'a [Positioned<Directive>]) -> u64 {
@@ -342,6 +343,7 @@ mod tests {
 
     #[test]
     fn unknown_fragments_cost_their_spread_only() {
-        assert_eq!(measure("{ ...Nope }").unwrap().nodes, 1);
+        let found = measure("{ ...Nope }").unwrap();
+        assert_eq!((found.nodes, found.nesting), (1, 0));
     }
 }

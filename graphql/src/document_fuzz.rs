@@ -24,11 +24,14 @@ use std::env;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use async_graphql::Positioned;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
 };
 use async_graphql::parser::parse_query;
+use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Request, ServerResult, Value as GqlValue, Variables};
+use async_graphql_value::Value as InputValue;
 use axum::Router;
 use axum::body::Body;
 use proptest::collection::vec;
@@ -180,17 +183,11 @@ impl Builder<'_> {
                 self.directive(out);
             }
             2 => {
-                out.push_str(if self.chance(2) {
-                    "..."
+                if self.chance(2) {
+                    out.push_str("...");
                 } else {
-                    match ty {
-                        Ty::Query => "... on Query",
-                        Ty::User => "... on User",
-                        Ty::Role => "... on Role",
-                        Ty::Users => "... on UserConnection",
-                        Ty::Roles => "... on RoleConnection",
-                    }
-                });
+                    out.push_str(&format!("... on {}", ty.name()));
+                }
                 self.directive(out);
                 out.push(' ');
                 self.selection_set(ty, depth + 1, out);
@@ -249,8 +246,8 @@ impl Builder<'_> {
         }
     }
 
-    /// `C0` over `leaf`, and `Ci` spreading `C(i-1)` twice, as spreads,
-    /// inside inline fragments or beside aliased fields.
+    /// `C0` over a random selection set, and `Ci` spreading `C(i-1)`
+    /// twice: as spreads, inside inline fragments or beside aliased fields.
     fn fan_out(&mut self, levels: u32, ty: Ty, out: &mut String) {
         let on = ty.name();
         out.push_str(&format!("fragment C0 on {on} "));
@@ -372,6 +369,95 @@ const REASONS: [&str; 5] = [
     "query depth",
 ];
 
+/// Counts what [`expand`] measures the slow way, spreading every fragment
+/// where it is used, and gives up (`None`) past `cap` nodes or
+/// [`MAX_SELECTION_NESTING`] levels: an oracle for the measure on the
+/// documents it accepts.
+fn naive_nodes(document: &ExecutableDocument, cap: u64) -> Option<u64> {
+    struct Naive<'a> {
+        document: &'a ExecutableDocument,
+        count: u64,
+        cap: u64,
+    }
+
+    impl Naive<'_> {
+        fn add(&mut self, nodes: u64) -> Option<()> {
+            self.count += nodes;
+            (self.count <= self.cap).then_some(())
+        }
+
+        fn value(value: &InputValue) -> u64 {
+            1 + match value {
+                InputValue::List(items) => items.iter().map(Self::value).sum(),
+                InputValue::Object(fields) => fields.values().map(Self::value).sum(),
+                _ => 0,
+            }
+        }
+
+        fn directives(&mut self, directives: &[Positioned<Directive>]) -> Option<()> {
+            for directive in directives {
+                let values: u64 = directive
+                    .node
+                    .arguments
+                    .iter()
+                    .map(|(_, value)| Self::value(&value.node))
+                    .sum();
+                self.add(1 + values)?;
+            }
+            Some(())
+        }
+
+        fn set(&mut self, set: &SelectionSet, level: usize) -> Option<()> {
+            if level > MAX_SELECTION_NESTING {
+                return None;
+            }
+            for item in &set.items {
+                self.add(1)?;
+                match &item.node {
+                    Selection::Field(field) => {
+                        for (_, value) in &field.node.arguments {
+                            self.add(Self::value(&value.node))?;
+                        }
+                        self.directives(&field.node.directives)?;
+                        if !field.node.selection_set.node.items.is_empty() {
+                            self.set(&field.node.selection_set.node, level + 1)?;
+                        }
+                    }
+                    Selection::InlineFragment(inline) => {
+                        self.directives(&inline.node.directives)?;
+                        self.set(&inline.node.selection_set.node, level + 1)?;
+                    }
+                    Selection::FragmentSpread(spread) => {
+                        self.directives(&spread.node.directives)?;
+                        let name = &spread.node.fragment_name.node;
+                        if let Some(fragment) = self.document.fragments.get(name) {
+                            self.directives(&fragment.node.directives)?;
+                            self.set(&fragment.node.selection_set.node, level + 1)?;
+                        }
+                    }
+                }
+            }
+            Some(())
+        }
+    }
+
+    let mut naive = Naive {
+        document,
+        count: 0,
+        cap,
+    };
+    for (_, operation) in document.operations.iter() {
+        naive.add(operation.node.variable_definitions.len() as u64)?;
+        naive.directives(&operation.node.directives)?;
+        naive.set(&operation.node.selection_set.node, 0)?;
+    }
+    for fragment in document.fragments.values() {
+        naive.directives(&fragment.node.directives)?;
+        naive.set(&fragment.node.selection_set.node, 0)?;
+    }
+    Some(naive.count)
+}
+
 fn expected(limits: DocumentLimits, query: &str, variables: &Value) -> Expected {
     let mut request = Request::new(query).variables(Variables::from_json(variables.clone()));
     let refusal = limits.check(&mut request).err();
@@ -382,6 +468,17 @@ fn expected(limits: DocumentLimits, query: &str, variables: &Value) -> Expected 
             .find(|reason| error.message.contains(reason))
             .unwrap_or_else(|| panic!("unexpected refusal: {}", error.message))
     });
+    if let Ok(document) = parse_query(query) {
+        let cap = limits.max_nodes as u64;
+        let measured = expand(&document, MAX_SELECTION_NESTING)
+            .ok()
+            .filter(|expansion| expansion.nodes <= cap);
+        assert_eq!(
+            measured.map(|expansion| expansion.nodes),
+            naive_nodes(&document, cap),
+            "{query}"
+        );
+    }
     let nodes = match parse_query(query).map(|document| expand(&document, MAX_SELECTION_NESTING)) {
         Ok(Ok(expansion)) => {
             assert!(
