@@ -129,9 +129,19 @@ pub struct ServeArgs {
     #[arg(long)]
     pub max_query_complexity: Option<usize>,
 
+    /// Largest accepted document once its fragments are spread, in nodes
+    /// (fields, fragments, directives and argument values).
+    #[arg(long)]
+    pub max_query_nodes: Option<usize>,
+
     /// Most operations in one batch request.
     #[arg(long)]
     pub max_batch: Option<usize>,
+
+    /// Longest a request may take, in seconds, before it is answered with
+    /// `TIMEOUT`.
+    #[arg(long)]
+    pub request_timeout_secs: Option<u64>,
 
     /// Most connections to PostgreSQL this process keeps open.
     #[arg(long)]
@@ -168,6 +178,7 @@ impl ServeArgs {
         let file = config::file(self.config.clone());
         let mut config = config::extract(&config::layers(file.as_deref(), config::env()))?;
         self.apply(&mut config);
+        config.check()?;
         Ok(config)
     }
 
@@ -184,7 +195,9 @@ impl ServeArgs {
         set(&mut config.max_body_bytes, self.max_body_bytes);
         set(&mut config.max_query_depth, self.max_query_depth);
         set(&mut config.max_query_complexity, self.max_query_complexity);
+        set(&mut config.max_query_nodes, self.max_query_nodes);
         set(&mut config.max_batch, self.max_batch);
+        set(&mut config.request_timeout_secs, self.request_timeout_secs);
         set(&mut config.pg_max_connections, self.pg_max_connections);
         set(
             &mut config.pg_statement_timeout_ms,
@@ -293,6 +306,18 @@ mod tests {
     fn serve_config_and_schema_subcommands() {
         let config = served(&["usergraph", "serve", "--max-batch", "3"]);
         assert_eq!(config.api_settings().max_batch, 3);
+        let config = served(&[
+            "usergraph",
+            "--max-query-nodes",
+            "500",
+            "--request-timeout-secs",
+            "7",
+        ]);
+        assert_eq!(config.api_settings().max_nodes, 500);
+        assert_eq!(
+            config.api_settings().request_timeout,
+            Duration::from_secs(7)
+        );
         assert!(matches!(
             parse(&["usergraph", "schema"]),
             Action::PrintSchema

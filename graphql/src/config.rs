@@ -71,8 +71,11 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub max_query_depth: usize,
     pub max_query_complexity: usize,
+    pub max_query_nodes: usize,
     pub max_batch: usize,
     pub introspection: bool,
+    /// Longest a request may take before it is answered with `TIMEOUT`.
+    pub request_timeout_secs: u64,
     pub session_lifetime_secs: u64,
     /// Unset: personal access tokens may live forever.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,8 +115,10 @@ impl Default for Config {
             max_body_bytes: api.max_body_bytes,
             max_query_depth: api.max_depth,
             max_query_complexity: api.max_complexity,
+            max_query_nodes: api.max_nodes,
             max_batch: api.max_batch,
             introspection: api.introspection,
+            request_timeout_secs: api.request_timeout.as_secs(),
             session_lifetime_secs: service.session_lifetime.as_secs(),
             max_token_lifetime_days: service
                 .max_token_lifetime
@@ -170,6 +175,7 @@ pub fn extract(figment: &Figment) -> Result<Config, String> {
             plugin_key_error(figment, error)
         ));
     }
+    config.check()?;
     Ok(config)
 }
 
@@ -211,6 +217,16 @@ fn plugin_key_error(figment: &Figment, error: figment::Error) -> String {
 }
 
 impl Config {
+    /// Refuses values no server could run with.
+    pub fn check(&self) -> Result<(), String> {
+        if self.request_timeout_secs == 0 {
+            return Err(
+                "invalid configuration: request_timeout_secs must be at least 1".to_owned(),
+            );
+        }
+        Ok(())
+    }
+
     pub fn service_settings(&self) -> ServiceSettings {
         let mut settings = ServiceSettings {
             argon2: Argon2Params {
@@ -236,9 +252,11 @@ impl Config {
             max_body_bytes: self.max_body_bytes,
             max_depth: self.max_query_depth,
             max_complexity: self.max_query_complexity,
+            max_nodes: self.max_query_nodes,
             max_batch: self.max_batch,
             introspection: self.introspection,
             trusted_proxies: self.trusted_proxies.clone(),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
         }
     }
 
@@ -337,6 +355,18 @@ mod tests {
         assert!(!config.api_settings().introspection);
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(config.plugin_settings().unwrap().email_domains.is_some());
+    }
+
+    #[test]
+    fn a_zero_request_timeout_is_refused() {
+        let err = from_toml("request_timeout_secs = 0\n").unwrap_err();
+        assert!(err.contains("request_timeout_secs"), "{err}");
+        let config = from_toml("request_timeout_secs = 5\nmax_query_nodes = 200\n").unwrap();
+        assert_eq!(
+            config.api_settings().request_timeout,
+            Duration::from_secs(5)
+        );
+        assert_eq!(config.api_settings().max_nodes, 200);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! How failures reach a GraphQL client. Every error in a response carries a
 //! stable `extensions.code`: core errors bring their own (`Error::code()`),
 //! plus `extensions.field` when one input field is at fault; the transport
-//! adds two of its own:
+//! adds three of its own:
 //! - `LIMIT_EXCEEDED`: the request is over a limit (body size, batch size,
-//!   query depth or complexity) and was refused before any work was done;
+//!   nesting, size once fragments are spread, query depth or complexity)
+//!   and was refused before any work was done;
 //! - `BAD_REQUEST`: the request is not valid GraphQL for this schema (syntax,
-//!   unknown fields, arguments of the wrong type, a malformed scalar).
+//!   unknown fields, arguments of the wrong type, a malformed scalar);
+//! - `TIMEOUT`: the request ran past the request timeout and was stopped
+//!   (HTTP 503); a mutation in it may have been applied.
 //!
 //! `RATE_LIMITED` errors add `extensions.retryAfter`, in whole seconds, when
 //! the service knows when the limit lifts.
@@ -15,9 +18,10 @@ use usergraph_core::Error;
 
 pub const LIMIT_EXCEEDED: &str = "LIMIT_EXCEEDED";
 pub const BAD_REQUEST: &str = "BAD_REQUEST";
+pub const TIMEOUT: &str = "TIMEOUT";
 
 /// The codes the transport adds to core's [`usergraph_core::error::CODES`].
-pub const TRANSPORT_CODES: &[&str] = &[LIMIT_EXCEEDED, BAD_REQUEST];
+pub const TRANSPORT_CODES: &[&str] = &[LIMIT_EXCEEDED, BAD_REQUEST, TIMEOUT];
 
 /// Every `extensions.code` a client can see: core's, then the transport's.
 pub fn codes() -> impl Iterator<Item = &'static str> {

@@ -6,6 +6,9 @@
 //! [`Usergraph::builder`] (see [`embed`]).
 
 pub mod client_addr;
+mod document;
+#[cfg(test)]
+mod document_fuzz;
 pub mod embed;
 pub mod errors;
 pub mod health;
@@ -18,6 +21,7 @@ mod observability;
 pub mod router;
 pub mod schema;
 pub mod timed_storage;
+mod timeout;
 
 pub use client_addr::TrustedProxies;
 pub use embed::{Usergraph, UsergraphBuilder};

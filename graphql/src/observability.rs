@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
@@ -65,13 +65,7 @@ impl Observer {
 #[async_trait::async_trait]
 impl Extension for Observer {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let span = tracing::info_span!(
-            "graphql",
-            operation = Empty,
-            caller = Empty,
-            duration_ms = Empty,
-            error_code = Empty,
-        );
+        let span = request_span();
         let started = Instant::now();
         let response = next.run(ctx).instrument(span.clone()).await;
         let elapsed = started.elapsed();
@@ -81,19 +75,8 @@ impl Extension for Observer {
             .map(|seen| (seen.operation.clone(), seen.caller.clone()))
             .unwrap_or_default();
         let operation = operation.unwrap_or_else(|| NOT_RUN.to_owned());
-        record_operation(&operation, elapsed);
-        let codes: Vec<String> = response.errors.iter().map(error_code).collect();
-        codes.iter().for_each(|code| record_error(code));
-        span.record("operation", operation.as_str());
         span.record("caller", caller.as_deref().unwrap_or(ANONYMOUS));
-        span.record(
-            "duration_ms",
-            tracing::field::display(format_args!("{:.3}", elapsed.as_secs_f64() * 1000.0)),
-        );
-        if let Some(code) = codes.first() {
-            span.record("error_code", code.as_str());
-        }
-        span.in_scope(|| tracing::info!("graphql request"));
+        finish(&span, &operation, &response.errors, elapsed);
         response
     }
 
@@ -127,6 +110,40 @@ impl Extension for Observer {
         self.with_state(|seen| seen.operation = ran_root(&seen.roots, operation_name));
         next.run(ctx, operation_name).await
     }
+}
+
+/// Records a request the router refused before it reached the schema (a
+/// document over a limit), as one that did not run. Its log line has no
+/// caller: the request was refused before its token was looked at.
+pub(crate) fn record_refused(error: &ServerError, elapsed: Duration) {
+    let span = request_span();
+    finish(&span, NOT_RUN, std::slice::from_ref(error), elapsed);
+}
+
+fn request_span() -> tracing::Span {
+    tracing::info_span!(
+        "graphql",
+        operation = Empty,
+        caller = Empty,
+        duration_ms = Empty,
+        error_code = Empty,
+    )
+}
+
+/// The request's metrics and its log line.
+fn finish(span: &tracing::Span, operation: &str, errors: &[ServerError], elapsed: Duration) {
+    record_operation(operation, elapsed);
+    let codes: Vec<String> = errors.iter().map(error_code).collect();
+    codes.iter().for_each(|code| record_error(code));
+    span.record("operation", operation);
+    span.record(
+        "duration_ms",
+        tracing::field::display(format_args!("{:.3}", elapsed.as_secs_f64() * 1000.0)),
+    );
+    if let Some(code) = codes.first() {
+        span.record("error_code", code.as_str());
+    }
+    span.in_scope(|| tracing::info!("graphql request"));
 }
 
 fn root_fields(document: &ExecutableDocument) -> HashMap<Option<String>, String> {

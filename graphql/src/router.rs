@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request, ServerError};
@@ -22,8 +23,9 @@ use usergraph_core::{Caller, Error, Service};
 use crate::errors::{
     BAD_REQUEST, LIMIT_EXCEEDED, ensure_codes, request_error, retry_after_secs, server_error,
 };
-use crate::limits::ApiSettings;
+use crate::limits::{ApiSettings, DocumentLimits, MAX_JSON_NESTING};
 use crate::loaders::RolesLoader;
+use crate::nesting;
 use crate::schema::{UsergraphSchema, build_schema};
 
 /// User agents longer than this are cut before they reach the logs.
@@ -50,6 +52,7 @@ pub(crate) fn router_with_schema(
     settings: ApiSettings,
 ) -> Router {
     let max_body_bytes = settings.max_body_bytes;
+    let request_timeout = settings.request_timeout;
     let state = Arc::new(AppState {
         schema,
         service,
@@ -65,6 +68,10 @@ pub(crate) fn router_with_schema(
         .layer(axum::middleware::map_response(move |response: Response| {
             explain_payload_too_large(response, max_body_bytes)
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            request_timeout,
+            crate::timeout::within,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -119,11 +126,11 @@ fn graphiql_endpoint(path: &str) -> String {
 }
 
 async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
+    let started = Instant::now();
     let ip = crate::client_addr::of_request(&request, &state.settings.trusted_proxies);
-    let caller = match authenticate(&state.service, request.headers(), ip).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
-    };
+    // The body is read and its documents checked before the caller is
+    // authenticated: a request over a limit costs no token lookup.
+    let headers = request.headers().clone();
     let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -137,7 +144,17 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
             );
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    let json_nesting = nesting::json_nesting(&body);
+    if json_nesting > MAX_JSON_NESTING {
+        return transport_error(
+            StatusCode::BAD_REQUEST,
+            LIMIT_EXCEEDED,
+            format!(
+                "the body nests {json_nesting} levels of JSON objects and arrays, over the limit of {MAX_JSON_NESTING}"
+            ),
+        );
+    }
+    let mut batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(error) => {
             return transport_error(
@@ -162,6 +179,14 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
             ),
         );
     }
+    if let Some(refused) = check_documents(&mut batch, DocumentLimits::of(&state.settings), started)
+    {
+        return refused;
+    }
+    let caller = match authenticate(&state.service, &headers, ip).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
     let prepare = |request: Request| with_caller(request, &state.service, caller.clone());
     let mut response = match batch {
         BatchRequest::Single(request) => {
@@ -186,6 +211,37 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
     Json(response).into_response()
 }
 
+/// The refusal of a request with a document over a limit, if any, made
+/// before any of it runs: a single request gets a GraphQL response with the
+/// error; a batch is refused whole, with HTTP 400, as an oversized batch is.
+fn check_documents(
+    batch: &mut BatchRequest,
+    limits: DocumentLimits,
+    started: Instant,
+) -> Option<Response> {
+    match batch {
+        BatchRequest::Single(request) => {
+            let error = limits.check(request).err()?;
+            crate::observability::record_refused(&error, started.elapsed());
+            let response = async_graphql::Response::from_errors(vec![error]);
+            Some(Json(BatchResponse::Single(response)).into_response())
+        }
+        BatchRequest::Batch(requests) => {
+            requests
+                .iter_mut()
+                .enumerate()
+                .find_map(|(index, request)| {
+                    let error = limits.check(request).err()?;
+                    Some(transport_error(
+                        StatusCode::BAD_REQUEST,
+                        LIMIT_EXCEEDED,
+                        format!("operation {} of the batch: {}", index + 1, error.message),
+                    ))
+                })
+        }
+    }
+}
+
 /// `request` run as `caller`, with the per-request data resolvers expect.
 pub(crate) fn with_caller(request: Request, service: &Service, caller: Caller) -> Request {
     request
@@ -195,7 +251,7 @@ pub(crate) fn with_caller(request: Request, service: &Service, caller: Caller) -
 
 /// The request's caller: the token's user when an `Authorization: Bearer`
 /// header is sent, anonymous without one. A malformed header or a token the
-/// service refuses stops the request here, before its body is read: a
+/// service refuses stops the request here, before anything in it runs: a
 /// client that sent credentials wants to know they failed rather than get
 /// anonymous answers.
 async fn authenticate(

@@ -328,6 +328,32 @@ async fn embed_execute_runs_operations_in_process() {
     assert_eq!(code, Some(async_graphql::Value::from("BAD_REQUEST")));
 }
 
+/// In-process operations meet the same document limits as HTTP ones.
+#[tokio::test]
+async fn embed_execute_applies_the_document_limits() {
+    let host = Host::start().await;
+    let mut query = String::from("{ ...F25 }\nfragment F0 on Query { __typename }\n");
+    for level in 1..=25 {
+        let below = level - 1;
+        query.push_str(&format!(
+            "fragment F{level} on Query {{ ...F{below} ...F{below} }}\n"
+        ));
+    }
+    let response = host.identity.execute(Caller::system(), query).await;
+    let error = &response.errors[0];
+    let code = error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .cloned();
+    assert_eq!(code, Some(async_graphql::Value::from("LIMIT_EXCEEDED")));
+    assert!(
+        error.message.contains("limit of 10000"),
+        "{}",
+        error.message
+    );
+}
+
 #[tokio::test]
 async fn embed_builder_refuses_two_plugins_with_one_name() {
     let blocked = || Arc::new(embed::BlockedEmails::new(["x@example.com"]));

@@ -534,8 +534,28 @@ async fn health_readiness_and_metrics() {
         .await
         .unwrap();
     assert_eq!(unauthenticated.status(), 401);
+    // Refused over a limit before it reached the schema: still counted.
+    let invalid = r#"usergraph_requests_total{operation="invalid"}"#;
+    let invalid_before = sample(&before, invalid).unwrap_or(0.0);
+    let cycle = server
+        .graphql(
+            &client,
+            &token,
+            json!({ "query": "{ ...A } fragment A on Query { ...A }" }),
+        )
+        .await;
+    assert_eq!(cycle["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
 
     let after = metrics(client.clone(), server.base.clone()).await;
+    assert_eq!(
+        sample(&after, invalid),
+        Some(invalid_before + 1.0),
+        "{after}"
+    );
+    assert!(
+        sample(&after, r#"usergraph_errors_total{code="LIMIT_EXCEEDED"}"#) >= Some(1.0),
+        "{after}"
+    );
     assert_eq!(sample(&after, created), Some(base_count + 4.0), "{after}");
     assert!(
         sample(

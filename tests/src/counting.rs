@@ -1,8 +1,10 @@
-//! A `Storage` that counts the calls a test wants to see batched.
+//! A `Storage` that counts the calls a test wants to see batched, and can
+//! slow user searches down.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use usergraph_core::query::{LogSearch, Page, RoleSearch, UserSearch};
@@ -14,13 +16,16 @@ use usergraph_core::{
 
 /// Delegates everything to the wrapped storage and counts
 /// `role_ids_of_users` calls (what `User.roles` costs), searches that
-/// asked for a total count, and reads of the cursor key.
+/// asked for a total count, reads of the cursor key, and token lookups
+/// (what authenticating costs).
 #[derive(Debug)]
 pub struct CountingStorage {
     inner: Arc<dyn Storage>,
     role_lookups: AtomicUsize,
     counted_searches: AtomicUsize,
     cursor_key_reads: AtomicUsize,
+    token_lookups: AtomicUsize,
+    user_search_delay_ms: AtomicU64,
 }
 
 impl CountingStorage {
@@ -30,7 +35,20 @@ impl CountingStorage {
             role_lookups: AtomicUsize::new(0),
             counted_searches: AtomicUsize::new(0),
             cursor_key_reads: AtomicUsize::new(0),
+            token_lookups: AtomicUsize::new(0),
+            user_search_delay_ms: AtomicU64::new(0),
         }
+    }
+
+    /// How many tokens were looked up by their digest so far.
+    pub fn token_lookups(&self) -> usize {
+        self.token_lookups.load(Ordering::SeqCst)
+    }
+
+    /// Makes every later user search wait `delay` first.
+    pub fn delay_user_searches(&self, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.user_search_delay_ms.store(millis, Ordering::SeqCst);
     }
 
     /// How many `role_ids_of_users` calls were made so far.
@@ -71,6 +89,10 @@ impl Storage for CountingStorage {
     }
     async fn search_users(&self, search: &UserSearch) -> Result<Page<User>> {
         self.note_search(search.count_total);
+        let delay = self.user_search_delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
         self.inner.search_users(search).await
     }
     async fn role(&self, id: &RoleId) -> Result<Option<Role>> {
@@ -101,6 +123,7 @@ impl Storage for CountingStorage {
         self.inner.token(id).await
     }
     async fn token_by_digest(&self, digest: &TokenDigest) -> Result<Option<AccessToken>> {
+        self.token_lookups.fetch_add(1, Ordering::SeqCst);
         self.inner.token_by_digest(digest).await
     }
     async fn tokens_of_user(&self, user_id: &UserId) -> Result<Vec<AccessToken>> {

@@ -669,6 +669,41 @@ async fn introspection_can_be_turned_off() {
     assert_eq!(me["me"]["id"], server.admin_id());
 }
 
+/// Validation's "Did you mean ...?" names fields, so it would reveal the
+/// schema introspection hides.
+#[tokio::test]
+async fn without_introspection_errors_suggest_no_names() {
+    let misspelled = [
+        "{ usr(id: \"x\") { id } }",
+        "{ me { usernme } }",
+        "{ users(firs: 1) { totalCount } }",
+    ];
+    let hidden = TestServer::with_settings(ApiSettings {
+        introspection: false,
+        ..ApiSettings::default()
+    })
+    .await;
+    let shown = TestServer::start().await;
+    for query in misspelled {
+        for token in [None, Some(hidden.admin_token())] {
+            let response = hidden.graphql_as(token, query, json!({})).await;
+            assert_eq!(response.code(), "BAD_REQUEST", "{query}: {}", response.body);
+            assert!(
+                !response.message().contains("Did you mean"),
+                "{query}: {}",
+                response.message()
+            );
+        }
+        // With introspection on, the schema is public and the hint helps.
+        let response = shown.graphql(query, json!({})).await;
+        assert!(
+            response.message().contains("Did you mean"),
+            "{query}: {}",
+            response.message()
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_address_presenting_bad_tokens_is_throttled_with_429() {
     let mut service = ServiceSettings::default();

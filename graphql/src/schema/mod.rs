@@ -17,7 +17,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 use usergraph_core::Service;
 
 use crate::introspection::RefuseIntrospection;
-use crate::limits::{ApiSettings, QueryLimits};
+use crate::limits::{ApiSettings, DocumentLimits, MAX_SELECTION_NESTING, QueryLimits};
 
 #[derive(Debug, Default, MergedObject)]
 pub struct Query(users::UsersQuery, roles::RolesQuery, logs::LogsQuery);
@@ -43,20 +43,24 @@ pub fn sdl() -> String {
     schema_builder(&ApiSettings::default()).finish().sdl()
 }
 
-fn schema_builder(
+pub(crate) fn schema_builder(
     settings: &ApiSettings,
 ) -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        // QueryLimits refuses deeper documents first, with LIMIT_EXCEEDED.
+        .limit_recursive_depth(MAX_SELECTION_NESTING)
         .extension(QueryLimits {
-            max_depth: settings.max_depth,
+            document: DocumentLimits::of(settings),
             max_complexity: settings.max_complexity,
         })
         .extension(crate::observability::Observe);
     if settings.introspection {
         builder
     } else {
+        // "Did you mean ...?" would name the fields introspection hides.
         builder
             .disable_introspection()
+            .disable_suggestions()
             .extension(RefuseIntrospection)
     }
 }
