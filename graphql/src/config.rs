@@ -73,6 +73,8 @@ pub struct Config {
     pub max_query_complexity: usize,
     pub max_batch: usize,
     pub introspection: bool,
+    /// Whether the admin console is served at `/console/`.
+    pub console: bool,
     pub session_lifetime_secs: u64,
     /// Unset: personal access tokens may live forever.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,6 +114,7 @@ impl Default for Config {
             max_query_complexity: api.max_complexity,
             max_batch: api.max_batch,
             introspection: api.introspection,
+            console: api.console,
             session_lifetime_secs: service.session_lifetime.as_secs(),
             max_token_lifetime_days: service
                 .max_token_lifetime
@@ -191,6 +194,7 @@ impl Config {
             max_complexity: self.max_query_complexity,
             max_batch: self.max_batch,
             introspection: self.introspection,
+            console: self.console,
         }
     }
 
@@ -274,6 +278,7 @@ mod tests {
         let config = from_toml(
             "listen = \"0.0.0.0:9000\"\nthrottle_window_secs = 60\n\
              max_token_lifetime_days = 90\nintrospection = false\nlog_format = \"json\"\n\
+             console = false\n\
              [plugins.email_domains]\nallow = [\"example.com\"]\n",
         )
         .unwrap();
@@ -287,6 +292,7 @@ mod tests {
             Some(Duration::from_secs(90 * SECS_PER_DAY))
         );
         assert!(!config.api_settings().introspection);
+        assert!(!config.api_settings().console);
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(config.plugin_settings().unwrap().email_domains.is_some());
     }

@@ -37,6 +37,9 @@ pub struct ApiSettings {
     /// Whether the schema answers introspection (`__schema`, `__type`), to
     /// anonymous callers too: it describes the API, not its data.
     pub introspection: bool,
+    /// Whether the router serves the admin console at `/console/` (and
+    /// redirects `/` there). The API enforces every permission either way.
+    pub console: bool,
 }
 
 impl Default for ApiSettings {
@@ -47,6 +50,7 @@ impl Default for ApiSettings {
             max_complexity: 5000,
             max_batch: 10,
             introspection: true,
+            console: true,
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn sdl() -> String {
     schema_builder(&ApiSettings::default()).finish().sdl()
 }
 
-fn schema_builder(
+pub(crate) fn schema_builder(
     settings: &ApiSettings,
 ) -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
