@@ -150,7 +150,7 @@ impl Server {
         me["me"]["id"].as_str().unwrap().to_owned()
     }
 
-    /// `admin` gets a password; `user-00` .. `user-44` are created in one
+    /// `admin` gets a password; `user_00` .. `user_44` are created in one
     /// request, each with a name and an email.
     async fn populate(&self) {
         let admin = self.admin_id().await;
@@ -163,7 +163,7 @@ impl Server {
         let creations: Vec<String> = (0..USERS)
             .map(|i| {
                 format!(
-                    r#"u{i}: createUser(input: {{ username: "user-{i:02}", name: "Person {i:02}", primaryEmail: "user{i:02}@example.com" }}) {{ id }}"#
+                    r#"u{i}: createUser(input: {{ username: "user_{i:02}", name: "Person {i:02}", primaryEmail: "user{i:02}@example.com" }}) {{ id }}"#
                 )
             })
             .collect();
@@ -327,6 +327,16 @@ impl Browser {
         found.text().await.unwrap()
     }
 
+    /// With `USERGRAPH_SCREENSHOTS=DIR`, saves the window as `DIR/NAME.png`
+    /// (the README's pictures come from there).
+    async fn screenshot(&self, name: &str) {
+        if let Some(dir) = std::env::var_os("USERGRAPH_SCREENSHOTS") {
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
     /// The usernames in the users table, top to bottom.
     async fn usernames(&self) -> Vec<String> {
         let names = self
@@ -422,6 +432,7 @@ async fn browser_sign_in_search_sort_page_and_sign_out() {
         browser.text("#sign-in-error").await,
         "Wrong identifier or password."
     );
+    browser.screenshot("console-sign-in").await;
     browser.sign_in(&server).await;
     assert!(
         browser
@@ -444,21 +455,21 @@ async fn browser_sign_in_search_sort_page_and_sign_out() {
     assert!(!local.as_str().unwrap().contains(&token));
 
     // Newest first by default: the last user made comes first.
-    assert_eq!(browser.usernames().await[0], "user-44");
+    assert_eq!(browser.usernames().await[0], "user_44");
 
     // Typing fires one search, after the typing stops.
     let before = browser.api_requests().await;
-    browser.type_into("#user-search", "user-3").await;
+    browser.type_into("#user-search", "user_3").await;
     browser
         .until("document.querySelectorAll('#users tbody tr').length === 10")
         .await;
     assert_eq!(browser.api_requests().await, before + 1);
-    assert!(browser.eval("location.search").await.as_str().unwrap().contains("q=user-3"));
+    assert!(browser.eval("location.search").await.as_str().unwrap().contains("q=user_3"));
 
     // Sorting by username, then the other way.
     browser.click("button[data-sort=USERNAME]").await;
     browser
-        .until("document.querySelector('#users tbody td').textContent === 'user-30'")
+        .until("document.querySelector('#users tbody td').textContent === 'user_30'")
         .await;
     assert_eq!(
         browser.eval("document.querySelector('th[aria-sort]').getAttribute('aria-sort')").await,
@@ -466,7 +477,7 @@ async fn browser_sign_in_search_sort_page_and_sign_out() {
     );
     browser.click("button[data-sort=USERNAME]").await;
     browser
-        .until("document.querySelector('#users tbody td').textContent === 'user-39'")
+        .until("document.querySelector('#users tbody td').textContent === 'user_39'")
         .await;
 
     // Clearing the search, paging forward and back by keyset cursors.
@@ -482,7 +493,7 @@ async fn browser_sign_in_search_sort_page_and_sign_out() {
     assert_eq!(first_page.len(), 20);
     browser.click("#next-page").await;
     browser
-        .until("document.querySelector('#users tbody td').textContent === 'user-19'")
+        .until("document.querySelector('#users tbody td').textContent === 'user_19'")
         .await;
     assert!(browser.eval("location.search").await.as_str().unwrap().contains("after="));
     browser.click("#next-page").await;
@@ -495,15 +506,15 @@ async fn browser_sign_in_search_sort_page_and_sign_out() {
     );
     browser.click("#previous-page").await;
     browser
-        .until("document.querySelector('#users tbody td').textContent === 'user-19'")
+        .until("document.querySelector('#users tbody td').textContent === 'user_19'")
         .await;
     // The view is in the URL: a reload shows the same page.
     browser.client.refresh().await.unwrap();
     browser
-        .until("document.querySelectorAll('#users tbody tr').length === 20 && document.querySelector('#users tbody td').textContent === 'user-19'")
+        .until("document.querySelectorAll('#users tbody tr').length === 20 && document.querySelector('#users tbody td').textContent === 'user_19'")
         .await;
     // A bigger page holds everyone; the total is shown on request.
-    browser.client.find(Locator::Css("#page-size")).await.unwrap().select_by_value("50").await.unwrap();
+    browser.client.find(Locator::Css("#page-size")).await.unwrap().select_by_label("50").await.unwrap();
     browser
         .until("document.querySelectorAll('#users tbody tr').length === 46")
         .await;
@@ -511,6 +522,7 @@ async fn browser_sign_in_search_sort_page_and_sign_out() {
     browser
         .until("document.querySelector('.summary').textContent.includes('46 of 46 users')")
         .await;
+    browser.screenshot("console-users").await;
     let search = browser.eval("location.search").await;
     assert!(search.as_str().unwrap().contains("size=50"), "{search}");
     assert!(search.as_str().unwrap().contains("count=1"), "{search}");
@@ -558,6 +570,7 @@ async fn browser_french_labels_are_chosen_and_remembered() {
     browser
         .until("document.querySelector('.summary').textContent === '20 sur 46 utilisateurs'")
         .await;
+    browser.screenshot("console-users-fr").await;
 
     // Remembered across a reload, in localStorage, which holds nothing else.
     browser.client.refresh().await.unwrap();
@@ -580,7 +593,7 @@ async fn browser_a_user_without_admin_roles_sees_only_their_account() {
     let users = server
         .data(
             &server.admin_token,
-            r#"{ users(search: "user-07") { nodes { id } } }"#,
+            r#"{ users(search: "user_07") { nodes { id } } }"#,
             json!({}),
         )
         .await;
@@ -601,7 +614,8 @@ async fn browser_a_user_without_admin_roles_sees_only_their_account() {
     browser.click("#token-sign-in button[type=submit]").await;
     browser.until("document.querySelector('main h1')?.textContent === 'My account'").await;
     assert!(browser.eval("location.pathname").await.as_str().unwrap().ends_with("/console/account"));
-    assert!(browser.text("dl.facts").await.contains("user-07"));
+    assert!(browser.text("dl.facts").await.contains("user_07"));
+    browser.screenshot("console-account").await;
     // No Users link, and the page itself says no.
     let nav = browser.text("header nav").await;
     assert!(!nav.contains("Users"), "{nav}");
@@ -633,6 +647,7 @@ async fn browser_console_and_graphiql_request_nothing_from_another_origin() {
     // GraphiQL renders from the binary's files alone.
     browser.goto(&format!("{}/graphql", server.origin)).await;
     browser.until("document.querySelector('.graphiql-container') !== null").await;
+    browser.screenshot("graphiql").await;
 
     let requested = browser.requested_urls().await;
     assert!(
