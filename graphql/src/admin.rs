@@ -12,7 +12,11 @@ use crate::cli::TokenArgs;
 /// On an empty store, creates the `admin` user and prints its token, the
 /// only time anyone sees it, with where to use it (the console when it is
 /// served); on any store, makes sure the built-in `admin` role exists.
-pub async fn bootstrap(service: &Service, address: SocketAddr, console: bool) -> Result<(), String> {
+pub async fn bootstrap(
+    service: &Service,
+    address: SocketAddr,
+    console: bool,
+) -> Result<(), String> {
     let created = service
         .bootstrap()
         .await
@@ -95,7 +99,8 @@ mod tests {
         );
         assert!(text.contains("http://127.0.0.1:8080/graphql"), "{text}");
         assert!(text.contains("http://127.0.0.1:8080/console/"), "{text}");
-        let without_console = announcement("admin", "ugp_x", "127.0.0.1:8080".parse().unwrap(), false);
+        let without_console =
+            announcement("admin", "ugp_x", "127.0.0.1:8080".parse().unwrap(), false);
         assert!(!without_console.contains("/console/"), "{without_console}");
         assert!(
             text.contains(r#"{"Authorization": "Bearer ugp_0123456789abcdefghijklABCDEF"}"#),

@@ -108,8 +108,14 @@ mod tests {
     #[test]
     fn content_types_by_extension() {
         assert_eq!(content_type("js/main.js"), "text/javascript; charset=utf-8");
-        assert_eq!(content_type("vendor/preact/preact.mjs"), "text/javascript; charset=utf-8");
-        assert_eq!(content_type("vendor/htm/LICENSE"), "text/plain; charset=utf-8");
+        assert_eq!(
+            content_type("vendor/preact/preact.mjs"),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            content_type("vendor/htm/LICENSE"),
+            "text/plain; charset=utf-8"
+        );
         assert_eq!(content_type("x.bin"), "application/octet-stream");
     }
 }

@@ -44,7 +44,10 @@ pub(crate) fn routes() -> Router {
 /// Redirects to `<mount>/console/`, keeping the query.
 async fn to_console(OriginalUri(original): OriginalUri, uri: Uri) -> Redirect {
     let prefix = mount_prefix(original.path(), uri.path());
-    let query = original.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let query = original
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     Redirect::temporary(&format!("{}/console/{query}", encode_path(&prefix)))
 }
 

@@ -55,7 +55,10 @@ mod tests {
             assert!(Files::get(path).is_some(), "{path} is not embedded");
         }
         assert_eq!(linked, 6, "{PAGE}");
-        assert!(!PAGE.contains("//"), "the page names another origin: {PAGE}");
+        assert!(
+            !PAGE.contains("//"),
+            "the page names another origin: {PAGE}"
+        );
         let script = regex::Regex::new(r"(?s)<script[^>]*>(.*?)</script>").unwrap();
         for found in script.captures_iter(PAGE) {
             assert!(found[1].trim().is_empty(), "inline script: {}", &found[0]);

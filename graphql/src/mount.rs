@@ -54,7 +54,10 @@ mod tests {
 
     #[test]
     fn a_prefix_never_names_another_host() {
-        assert_eq!(mount_prefix("//evil.example/console/", "/console/"), "/evil.example");
+        assert_eq!(
+            mount_prefix("//evil.example/console/", "/console/"),
+            "/evil.example"
+        );
         assert_eq!(mount_prefix("///x", "/"), "/x");
     }
 

@@ -79,7 +79,12 @@ async fn the_root_redirects_to_the_console() {
 #[tokio::test]
 async fn client_routes_get_the_page_and_missing_files_a_404() {
     let address = serve(ApiSettings::default(), "").await;
-    for path in ["/console/", "/console/users", "/console/users/u1?q=x", "/console/index.html"] {
+    for path in [
+        "/console/",
+        "/console/users",
+        "/console/users/u1?q=x",
+        "/console/index.html",
+    ] {
         let response = get(address, path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         assert_eq!(
@@ -89,7 +94,10 @@ async fn client_routes_get_the_page_and_missing_files_a_404() {
         assert_secured(response.headers(), CONSOLE_CSP);
         let page = response.text().await.unwrap();
         assert!(page.contains(r#"<base href="/console/">"#), "{page}");
-        assert!(page.contains(r#"<script type="module" src="js/main.js">"#), "{page}");
+        assert!(
+            page.contains(r#"<script type="module" src="js/main.js">"#),
+            "{page}"
+        );
     }
     for path in ["/console/js/nope.js", "/console/nope.css", "/consoles"] {
         let response = get(address, path).await;
@@ -102,9 +110,15 @@ async fn console_files_have_their_types_and_revalidate_by_etag() {
     let address = serve(ApiSettings::default(), "").await;
     for (path, content_type) in [
         ("/console/js/main.js", "text/javascript; charset=utf-8"),
-        ("/console/vendor/preact/preact.mjs", "text/javascript; charset=utf-8"),
+        (
+            "/console/vendor/preact/preact.mjs",
+            "text/javascript; charset=utf-8",
+        ),
         ("/console/console.css", "text/css; charset=utf-8"),
-        ("/console/operations/Users.graphql", "text/plain; charset=utf-8"),
+        (
+            "/console/operations/Users.graphql",
+            "text/plain; charset=utf-8",
+        ),
     ] {
         let response = get(address, path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
@@ -143,7 +157,11 @@ async fn the_console_setting_turns_it_off() {
     };
     let address = serve(settings, "").await;
     for path in ["/", "/console", "/console/", "/console/js/main.js"] {
-        assert_eq!(get(address, path).await.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            get(address, path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     // The API and GraphiQL stay.
     assert_eq!(get(address, "/graphql").await.status(), StatusCode::OK);
@@ -161,7 +179,10 @@ async fn graphiql_comes_from_the_binary() {
     assert_secured(response.headers(), &csp);
     let page = response.text().await.unwrap();
     assert!(page.contains(r#"data-endpoint="/graphql""#), "{page}");
-    assert!(!page.contains("://"), "the page names another origin: {page}");
+    assert!(
+        !page.contains("://"),
+        "the page names another origin: {page}"
+    );
     // Every file it links to is served, with its type.
     let link = regex::Regex::new(r#"(?:src|href)="([^"]+)""#).unwrap();
     let mut linked = 0;
@@ -197,16 +218,31 @@ async fn under_a_mount_path_links_follow_it() {
             "{from}"
         );
     }
-    let page = get(address, "/identity/console/users").await.text().await.unwrap();
-    assert!(page.contains(r#"<base href="/identity/console/">"#), "{page}");
+    let page = get(address, "/identity/console/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<base href="/identity/console/">"#),
+        "{page}"
+    );
     let script = get(address, "/identity/console/js/main.js").await;
     assert_eq!(script.status(), StatusCode::OK);
-    let graphiql = get(address, "/identity/graphql").await.text().await.unwrap();
+    let graphiql = get(address, "/identity/graphql")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         graphiql.contains(r#"data-endpoint="/identity/graphql""#),
         "{graphiql}"
     );
-    let vendored = get(address, "/identity/graphiql/vendor/react/react.production.min.js").await;
+    let vendored = get(
+        address,
+        "/identity/graphiql/vendor/react/react.production.min.js",
+    )
+    .await;
     assert_eq!(vendored.status(), StatusCode::OK);
 }
 
@@ -219,12 +255,29 @@ async fn a_dynamic_mount_path_cannot_inject_markup() {
     let address = listener.local_addr().unwrap();
     tokio::spawn(usergraph::serve(listener, app, std::future::pending()));
 
-    let page = get(address, "/a%22%3E%3Cscript%3E/console/").await.text().await.unwrap();
-    assert!(page.contains(r#"<base href="/a%22%3E%3Cscript%3E/console/">"#), "{page}");
-    let page = get(address, "/o'brien/console/users").await.text().await.unwrap();
-    assert!(page.contains(r#"<base href="/o%27brien/console/">"#), "{page}");
+    let page = get(address, "/a%22%3E%3Cscript%3E/console/")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<base href="/a%22%3E%3Cscript%3E/console/">"#),
+        "{page}"
+    );
+    let page = get(address, "/o'brien/console/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<base href="/o%27brien/console/">"#),
+        "{page}"
+    );
     let redirect = get(address, "/o'brien").await;
-    assert_eq!(header(redirect.headers(), "location"), "/o%27brien/console/");
+    assert_eq!(
+        header(redirect.headers(), "location"),
+        "/o%27brien/console/"
+    );
     // Files are found under a mount path that has a parameter of its own.
     let script = get(address, "/t1/console/js/main.js").await;
     assert_eq!(script.status(), StatusCode::OK);
