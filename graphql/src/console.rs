@@ -11,7 +11,7 @@
 use axum::Router;
 use axum::extract::OriginalUri;
 use axum::http::{HeaderMap, Uri};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
@@ -85,7 +85,7 @@ fn page(prefix: &str, headers: &HeaderMap) -> Response {
     };
     let text = String::from_utf8_lossy(&template.data);
     let base = format!(r#"<base href="{}/console/">"#, encode_path(prefix));
-    assets::page(INDEX, text.replacen(ROOT_BASE, &base, 1), headers).into_response()
+    assets::page(INDEX, text.replacen(ROOT_BASE, &base, 1), headers)
 }
 
 #[cfg(test)]
