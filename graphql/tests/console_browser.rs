@@ -468,7 +468,10 @@ async fn browser_sign_in_search_sort_page_and_sign_out() {
         .until("document.querySelectorAll('#users tbody tr').length === 10")
         .await;
     let searches = browser.api_requests().await - before;
-    assert!((1..=2).contains(&searches), "{searches} requests for 6 keys");
+    assert!(
+        (1..=2).contains(&searches),
+        "{searches} requests for 6 keys"
+    );
     assert!(
         browser
             .eval("location.search")
