@@ -10,9 +10,13 @@ use crate::backend;
 use crate::cli::TokenArgs;
 
 /// On an empty store, creates the `admin` user and prints its token, the
-/// only time anyone sees it; on any store, makes sure the built-in `admin`
-/// role exists.
-pub async fn bootstrap(service: &Service, address: SocketAddr) -> Result<(), String> {
+/// only time anyone sees it, with where to use it (the console when it is
+/// served); on any store, makes sure the built-in `admin` role exists.
+pub async fn bootstrap(
+    service: &Service,
+    address: SocketAddr,
+    console: bool,
+) -> Result<(), String> {
     let created = service
         .bootstrap()
         .await
@@ -22,13 +26,21 @@ pub async fn bootstrap(service: &Service, address: SocketAddr) -> Result<(), Str
     };
     let username = created.user.username.as_deref().unwrap_or("admin");
     let mut out = std::io::stdout().lock();
-    out.write_all(announcement(username, &created.secret, address).as_bytes())
+    out.write_all(announcement(username, &created.secret, address, console).as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| format!("cannot print the admin token: {e}"))
 }
 
-fn announcement(username: &str, secret: &str, address: SocketAddr) -> String {
+fn announcement(username: &str, secret: &str, address: SocketAddr, console: bool) -> String {
     let rule = "=".repeat(72);
+    let console = if console {
+        format!(
+            "Use it in the console: open http://{address}/console/ and paste it
+under \"Use an access token instead\".\n"
+        )
+    } else {
+        String::new()
+    };
     format!(
         "{rule}
 usergraph created the user `{username}`, holding the built-in admin role.
@@ -36,7 +48,7 @@ Its access token (shown this once, never again; store it now):
 
     {secret}
 
-Use it in GraphiQL: open http://{address}/graphql, and in the Headers tab enter
+{console}Use it in GraphiQL: open http://{address}/graphql, and in the Headers tab enter
     {{\"Authorization\": \"Bearer {secret}\"}}
 Lost it? `usergraph admin token --username {username}` mints a new one.
 {rule}
@@ -86,6 +98,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("http://127.0.0.1:8080/graphql"), "{text}");
+        assert!(text.contains("http://127.0.0.1:8080/console/"), "{text}");
+        let without_console =
+            announcement("admin", "ugp_x", "127.0.0.1:8080".parse().unwrap(), false);
+        assert!(!without_console.contains("/console/"), "{without_console}");
         assert!(
             text.contains(r#"{"Authorization": "Bearer ugp_0123456789abcdefghijklABCDEF"}"#),
             "{text}"
@@ -97,6 +113,6 @@ mod tests {
     }
 
     fn announcement_for(username: &str, secret: &str) -> String {
-        announcement(username, secret, "127.0.0.1:8080".parse().unwrap())
+        announcement(username, secret, "127.0.0.1:8080".parse().unwrap(), true)
     }
 }

@@ -163,6 +163,10 @@ pub struct ServeArgs {
     #[arg(long, action = ArgAction::Set)]
     pub metrics: Option<bool>,
 
+    /// Whether the admin console is served at `/console/` (`/` redirects there).
+    #[arg(long, action = ArgAction::Set)]
+    pub console: Option<bool>,
+
     /// How long shutdown waits for in-flight requests, in seconds.
     #[arg(long)]
     pub shutdown_timeout_secs: Option<u64>,
@@ -206,6 +210,7 @@ impl ServeArgs {
         set(&mut config.sled_cache_mb, self.sled_cache_mb);
         set(&mut config.log_format, self.log_format);
         set(&mut config.metrics, self.metrics);
+        set(&mut config.console, self.console);
         set(
             &mut config.shutdown_timeout_secs,
             self.shutdown_timeout_secs,
@@ -337,11 +342,14 @@ mod tests {
             "json",
             "--metrics",
             "false",
+            "--console",
+            "false",
             "--shutdown-timeout-secs",
             "3",
         ]);
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(!config.metrics);
+        assert!(!config.api_settings().console);
         assert_eq!(config.shutdown_timeout(), Duration::from_secs(3));
     }
 

@@ -76,6 +76,8 @@ pub struct Config {
     pub introspection: bool,
     /// Longest a request may take before it is answered with `TIMEOUT`.
     pub request_timeout_secs: u64,
+    /// Whether the admin console is served at `/console/`.
+    pub console: bool,
     pub session_lifetime_secs: u64,
     /// Unset: personal access tokens may live forever.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,6 +121,7 @@ impl Default for Config {
             max_batch: api.max_batch,
             introspection: api.introspection,
             request_timeout_secs: api.request_timeout.as_secs(),
+            console: api.console,
             session_lifetime_secs: service.session_lifetime.as_secs(),
             max_token_lifetime_days: service
                 .max_token_lifetime
@@ -257,6 +260,7 @@ impl Config {
             introspection: self.introspection,
             trusted_proxies: self.trusted_proxies.clone(),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
+            console: self.console,
         }
     }
 
@@ -340,6 +344,7 @@ mod tests {
         let config = from_toml(
             "listen = \"0.0.0.0:9000\"\nthrottle_window_secs = 60\n\
              max_token_lifetime_days = 90\nintrospection = false\nlog_format = \"json\"\n\
+             console = false\n\
              [plugins.email_domains]\nallow = [\"example.com\"]\n",
         )
         .unwrap();
@@ -353,6 +358,7 @@ mod tests {
             Some(Duration::from_secs(90 * SECS_PER_DAY))
         );
         assert!(!config.api_settings().introspection);
+        assert!(!config.api_settings().console);
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(config.plugin_settings().unwrap().email_domains.is_some());
     }

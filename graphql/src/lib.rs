@@ -5,19 +5,24 @@
 //! To run usergraph inside your own program, start from
 //! [`Usergraph::builder`] (see [`embed`]).
 
+mod assets;
 pub mod client_addr;
+mod console;
 mod document;
 #[cfg(test)]
 mod document_fuzz;
 pub mod embed;
 pub mod errors;
+mod graphiql;
 pub mod health;
 mod introspection;
 pub mod limits;
 pub mod loaders;
 pub mod metrics;
+mod mount;
 mod nesting;
 mod observability;
+mod page_headers;
 pub mod router;
 pub mod schema;
 pub mod timed_storage;

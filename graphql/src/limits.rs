@@ -64,6 +64,9 @@ pub struct ApiSettings {
     /// Longest a request may take, body reading included, before it is
     /// answered with `TIMEOUT`.
     pub request_timeout: Duration,
+    /// Whether the router serves the admin console at `/console/` (and
+    /// redirects `/` there). The API enforces every permission either way.
+    pub console: bool,
 }
 
 impl Default for ApiSettings {
@@ -77,6 +80,7 @@ impl Default for ApiSettings {
             introspection: true,
             trusted_proxies: TrustedProxies::default(),
             request_timeout: Duration::from_secs(30),
+            console: true,
         }
     }
 }

@@ -1,18 +1,17 @@
 //! The HTTP surface: `GET /graphql` serves GraphiQL, `POST /graphql` runs
-//! GraphQL (a single request or a batch). Each request gets its own
-//! `Caller` and DataLoaders.
+//! GraphQL (a single request or a batch), `/console/` serves the console
+//! (see `console.rs`). Each request gets its own `Caller` and DataLoaders.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request, ServerError};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, OriginalUri, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
@@ -53,14 +52,20 @@ pub(crate) fn router_with_schema(
 ) -> Router {
     let max_body_bytes = settings.max_body_bytes;
     let request_timeout = settings.request_timeout;
+    let console = settings.console;
     let state = Arc::new(AppState {
         schema,
         service,
         settings,
     });
-    Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
-        .with_state(state)
+    let mut routes = Router::new()
+        .route("/graphql", get(crate::graphiql::page).post(graphql))
+        .route("/graphiql/{*path}", get(crate::graphiql::file))
+        .with_state(state);
+    if console {
+        routes = routes.merge(crate::console::routes());
+    }
+    routes
         // tower-http enforces the body limit; axum's own default would
         // otherwise cap bodies at 2 MB whatever the setting says.
         .layer(DefaultBodyLimit::disable())
@@ -96,33 +101,6 @@ impl std::fmt::Debug for AppState {
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
-}
-
-/// GraphiQL posts to the path it is served from, so that it follows any
-/// prefix the host mounts the router under.
-async fn graphiql(OriginalUri(uri): OriginalUri) -> Html<String> {
-    let endpoint = graphiql_endpoint(uri.path());
-    Html(
-        GraphiQLSource::build()
-            .endpoint(&endpoint)
-            .title("usergraph")
-            .finish(),
-    )
-}
-
-/// `path` with every byte percent-encoded that could mean something in the
-/// page's script (quotes, backslashes: a prefix with a path parameter is
-/// whatever the client sent).
-fn graphiql_endpoint(path: &str) -> String {
-    let mut endpoint = String::with_capacity(path.len());
-    for byte in path.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/!$()*+,;:@%".contains(&byte) {
-            endpoint.push(char::from(byte));
-        } else {
-            endpoint.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    endpoint
 }
 
 async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {

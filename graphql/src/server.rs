@@ -59,13 +59,19 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().unwrap_or(config.listen);
-    admin::bootstrap(&service, address).await?;
+    admin::bootstrap(&service, address, config.console).await?;
     tracing::info!(
         %address,
         database = %backend::redacted(&config.database_url),
         plugins = ?host.names(),
         metrics = metrics.is_some(),
-        "usergraph listening; GraphiQL at http://{address}/graphql"
+        console = config.console,
+        "usergraph listening; GraphiQL at http://{address}/graphql{}",
+        if config.console {
+            format!(", console at http://{address}/console/")
+        } else {
+            String::new()
+        }
     );
     let app = usergraph::router(service, config.api_settings())
         .merge(usergraph::health::routes(Arc::clone(&storage), metrics));

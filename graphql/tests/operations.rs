@@ -63,11 +63,13 @@ fn file_then_environment_then_flags() {
             ("USERGRAPH_MAX_QUERY_DEPTH", "11"),
             ("USERGRAPH_MAX_QUERY_COMPLEXITY", "750"),
             ("USERGRAPH_PLUGINS__WEBHOOKS__TIMEOUT_MS", "3000"),
+            ("USERGRAPH_CONSOLE", "false"),
         ],
     );
     let config = printed_config(&output);
     // Default < file < environment < flag.
     assert_eq!(config["max_body_bytes"].as_integer(), Some(1024 * 1024));
+    assert_eq!(config["console"].as_bool(), Some(false));
     assert_eq!(config["max_batch"].as_integer(), Some(5));
     assert_eq!(config["max_query_depth"].as_integer(), Some(11));
     assert_eq!(config["max_query_complexity"].as_integer(), Some(800));

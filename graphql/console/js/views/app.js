@@ -1,0 +1,112 @@
+// The console as a whole: signed out, it shows the sign-in form; signed in,
+// the page for the current route, inside the shell (header, navigation).
+import { setUnauthenticatedHandler } from '../api.js';
+import { onLanguageChange, t } from '../i18n.js';
+import { currentRoute, navigate, onRouteChange } from '../router.js';
+import * as session from '../session.js';
+import { Component, html } from '../ui.js';
+import { Account } from './account.js';
+import { Shell } from './shell.js';
+import { SignIn } from './sign-in.js';
+import { Users } from './users.js';
+
+export class App extends Component {
+  constructor() {
+    super();
+    this.state = { status: 'loading', me: null, permissions: new Set(), notice: null };
+  }
+
+  componentDidMount() {
+    this.unsubscribe = [
+      onRouteChange(() => this.forceUpdate()),
+      onLanguageChange(() => this.forceUpdate()),
+    ];
+    setUnauthenticatedHandler(() => {
+      session.forget();
+      this.setState({ status: 'signed-out', me: null, notice: 'signIn.expired' });
+    });
+    if (session.restore()) {
+      this.enter();
+    } else {
+      this.setState({ status: 'signed-out' });
+    }
+  }
+
+  componentDidUpdate() {
+    // Home is the users list for those who may read it, else one's own account.
+    if (this.state.status === 'ready' && currentRoute().path === '') {
+      const home = this.state.permissions.has('users:read') ? 'users' : 'account';
+      navigate(home, null, { replace: true });
+    }
+  }
+
+  componentWillUnmount() {
+    this.unsubscribe.forEach((unsubscribe) => unsubscribe());
+  }
+
+  /// Reads who the token acts as, then shows the console.
+  async enter() {
+    this.setState({ status: 'loading' });
+    try {
+      const me = await session.loadMe();
+      this.setState({
+        status: 'ready',
+        me,
+        permissions: session.permissionsOf(me),
+        notice: null,
+      });
+    } catch {
+      session.forget();
+      this.setState({ status: 'signed-out', me: null, notice: 'signIn.refused' });
+    }
+  }
+
+  signOut = async () => {
+    this.setState({ status: 'loading' });
+    try {
+      await session.signOut();
+      this.setState({ status: 'signed-out', me: null, notice: 'signIn.signedOut' });
+    } catch {
+      this.setState({ status: 'signed-out', me: null, notice: 'signIn.signedOutLocally' });
+    }
+  };
+
+  render(_, { status, me, permissions, notice }) {
+    if (status === 'loading') {
+      return html`<p class="loading" role="status">${t('app.loading')}</p>`;
+    }
+    if (status === 'signed-out') {
+      return html`<${SignIn} notice=${notice} onSignedIn=${() => this.enter()} />`;
+    }
+    const route = currentRoute();
+    return html`
+      <${Shell} me=${me} permissions=${permissions} route=${route.path} onSignOut=${this.signOut}>
+        ${this.page(route, me, permissions)}
+      <//>
+    `;
+  }
+
+  page(route, me, permissions) {
+    const may = (permission) => permissions.has(permission);
+    switch (route.path) {
+      case '':
+        return null;
+      case 'users':
+        return may('users:read')
+          ? html`<${Users} params=${route.params} />`
+          : html`<${NotAllowed} />`;
+      case 'account':
+        return html`<${Account} me=${me} />`;
+      default:
+        return html`<${NotFound} />`;
+    }
+  }
+}
+
+function NotAllowed() {
+  return html`<section><h1>${t('page.forbidden.title')}</h1><p>${t('page.forbidden.text')}</p></section>`;
+}
+
+function NotFound() {
+  return html`<section><h1>${t('page.notFound.title')}</h1><p>${t('page.notFound.text')}</p></section>`;
+}
