@@ -87,4 +87,10 @@ export default {
   'error.USERNAME_ALREADY_IN_USE': 'This username is taken.',
   'error.EMAIL_ALREADY_IN_USE': 'This email address is taken.',
   'error.PHONE_ALREADY_IN_USE': 'This phone number is taken.',
+
+  'confirm.cancel': 'Cancel',
+  'secret.once': 'Copy it now: it is shown only this once and cannot be read again.',
+  'secret.copy': 'Copy',
+  'secret.copied': 'Copied',
+  'secret.done': 'I have kept it',
 };

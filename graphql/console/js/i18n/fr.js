@@ -87,4 +87,10 @@ export default {
   'error.USERNAME_ALREADY_IN_USE': 'Cet identifiant est déjà pris.',
   'error.EMAIL_ALREADY_IN_USE': 'Cette adresse e-mail est déjà prise.',
   'error.PHONE_ALREADY_IN_USE': 'Ce numéro de téléphone est déjà pris.',
+
+  'confirm.cancel': 'Annuler',
+  'secret.once': 'Copiez-le maintenant : il n’est affiché que cette fois et ne pourra plus être lu.',
+  'secret.copy': 'Copier',
+  'secret.copied': 'Copié',
+  'secret.done': 'Je l’ai conservé',
 };
