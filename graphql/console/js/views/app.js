@@ -6,6 +6,7 @@ import { currentRoute, navigate, onRouteChange } from '../router.js';
 import * as session from '../session.js';
 import { Component, html } from '../ui.js';
 import { Account } from './account.js';
+import { AuditLog } from './audit-log.js';
 import { Shell } from './shell.js';
 import { SignIn } from './sign-in.js';
 import { Users } from './users.js';
@@ -48,13 +49,8 @@ export class App extends Component {
   async enter() {
     this.setState({ status: 'loading' });
     try {
-      const me = await session.loadMe();
-      this.setState({
-        status: 'ready',
-        me,
-        permissions: session.permissionsOf(me),
-        notice: null,
-      });
+      const { me, permissions } = await session.loadMe();
+      this.setState({ status: 'ready', me, permissions, notice: null });
     } catch {
       session.forget();
       this.setState({ status: 'signed-out', me: null, notice: 'signIn.refused' });
@@ -94,6 +90,10 @@ export class App extends Component {
       case 'users':
         return may('users:read')
           ? html`<${Users} params=${route.params} />`
+          : html`<${NotAllowed} />`;
+      case 'logs':
+        return may('logs:read')
+          ? html`<${AuditLog} params=${route.params} permissions=${permissions} />`
           : html`<${NotAllowed} />`;
       case 'account':
         return html`<${Account} me=${me} />`;
