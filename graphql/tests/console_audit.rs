@@ -183,6 +183,17 @@ async fn browser_audit_log_shows_filters_and_details_entries_made_through_the_ap
     browser
         .until("document.querySelector('#audit-log tbody td.key')?.textContent === 'User.SignIn'")
         .await;
+    browser.click("#older-page").await;
+    browser
+        .until("new URLSearchParams(location.search).has('after')")
+        .await;
+    browser.click("#newest-page").await;
+    browser
+        .until("!new URLSearchParams(location.search).has('after')")
+        .await;
+    browser
+        .until("document.querySelector('#audit-log tbody td.key')?.textContent === 'User.SignIn'")
+        .await;
 
     // By user, picked by searching and the keyboard alone.
     browser.type_into("#audit-user", "Audited").await;
@@ -310,6 +321,19 @@ async fn browser_audit_log_shows_filters_and_details_entries_made_through_the_ap
     assert_eq!(
         row_keys(&browser).await[..2],
         ["User.SignIn", "User.Deleted"]
+    );
+    // Paging within a preset keeps the instant it counts from, so the
+    // API accepts the cursor.
+    browser.click("#older-page").await;
+    browser
+        .until("new URLSearchParams(location.search).has('asof') && new URLSearchParams(location.search).has('after')")
+        .await;
+    browser
+        .until("document.querySelector('#audit-log').getAttribute('aria-busy') === 'false' && document.querySelectorAll('#audit-log tbody tr').length > 0")
+        .await;
+    assert_eq!(
+        browser.eval("document.querySelector('#audit-error')").await,
+        Value::Null
     );
     select(&browser, "#audit-range", "custom").await;
     let tomorrow = browser
@@ -478,4 +502,78 @@ async fn browser_audit_log_in_french() {
         .click("#audit-log tbody tr:first-child button.detail")
         .await;
     assert_eq!(browser.text("#entry-close").await, "Fermer");
+    browser.click("#entry-close").await;
+    browser
+        .until("!document.querySelector('#entry-detail').open")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_audit_log_with_logs_read_alone_filters_by_id_and_key() {
+    let Some(programs) = skip_without_browser() else {
+        return;
+    };
+    let server = Server::start().await;
+    let (target, _) = user_with(&server, "target", "Target Person", &[]).await;
+    let (_, token) = user_with(&server, "auditor", "Auditor Person", &["logs:read"]).await;
+    let browser = Browser::start(&programs).await;
+    browser.goto(&format!("{}/console/", server.origin)).await;
+    browser.click(".token-sign-in summary").await;
+    browser.type_into("#token", &token).await;
+    browser.click("#token-sign-in button[type=submit]").await;
+    browser
+        .until("document.querySelector('main h1')?.textContent === 'My account'")
+        .await;
+    browser.click("header nav a[href$='/logs']").await;
+    browser
+        .until("document.querySelectorAll('#audit-log tbody tr').length > 0")
+        .await;
+    // Nobody can be searched without users:read: the user filter takes an
+    // id, and other users show as ids, not as deleted.
+    assert_eq!(
+        browser
+            .eval("document.querySelector('#audit-user').getAttribute('role')")
+            .await,
+        Value::Null
+    );
+    browser
+        .type_into("#audit-user", &format!("{target}{}", Key::Enter))
+        .await;
+    until_rows(&browser, &["Token.Created", "User.Created"]).await;
+    assert_eq!(
+        browser
+            .text("#audit-log tbody tr:first-child td.user")
+            .await,
+        target
+    );
+    assert_eq!(
+        browser
+            .eval("document.querySelector('#audit-log .badge.deleted')")
+            .await,
+        Value::Null
+    );
+    browser
+        .type_into("#audit-key", &format!("User.Created{}", Key::Enter))
+        .await;
+    until_rows(&browser, &["User.Created"]).await;
+    let route = route(&browser).await;
+    assert!(route.contains("key=User.Created"), "{route}");
+    assert!(route.contains(&format!("user={target}")), "{route}");
+
+    // A malformed id in a link: the API's refusal, above an empty table.
+    browser
+        .goto(&format!(
+            "{}/console/logs?actor=not%20an%20id",
+            server.origin
+        ))
+        .await;
+    browser
+        .until("document.querySelector('#audit-error')?.getAttribute('role') === 'alert'")
+        .await;
+    let error = browser.text("#audit-error").await;
+    assert!(
+        error.starts_with("This view cannot be shown: filter.actorId must be"),
+        "{error}"
+    );
+    assert_eq!(row_keys(&browser).await, Vec::<String>::new());
 }

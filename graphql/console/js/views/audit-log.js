@@ -186,7 +186,7 @@ export class AuditLog extends Component {
 
   row(entry, canReadUsers) {
     const { user, actor, ...raw } = entry;
-    const time = formatDateTime(entry.createdAt);
+    const time = formatDateTime(entry.createdAt, { timeStyle: 'medium' });
     return html`
       <tr key=${entry.id} data-id=${entry.id} data-key=${entry.key}>
         <td><time datetime=${entry.createdAt}>${time}</time></td>
