@@ -20,7 +20,8 @@ import { formatDateTime, t } from '../i18n.js';
 import { href, navigate } from '../router.js';
 import { Component, html } from '../ui.js';
 
-/// The keys usergraph writes, offered as suggestions; any key may be typed.
+/// The keys usergraph and its webhook plugin write (README, "Audit log"),
+/// offered as suggestions; any key may be typed, a plugin's own too.
 const KNOWN_KEYS = [
   'User.Created',
   'User.Updated',
@@ -46,6 +47,8 @@ const KNOWN_KEYS = [
   'Token.Renamed',
   'Token.Revoked',
   'Token.Rejected',
+  'Webhook.Delivered',
+  'Webhook.Failed',
 ];
 
 /// Props: `params` (the URL's), `permissions`.
