@@ -290,6 +290,59 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
             .await,
         json!([])
     );
+
+    // Dates: everyone was created today, so nobody up to yesterday.
+    let yesterday = browser
+        .eval(
+            "(() => { const d = new Date(); d.setDate(d.getDate() - 1); \
+             const day = d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0'); \
+             const to = document.querySelector('#filter-to'); to.value = day; \
+             to.dispatchEvent(new Event('input', { bubbles: true })); return day; })()",
+        )
+        .await;
+    browser.click("#filter-add").await;
+    browser
+        .until(
+            "document.querySelector('.summary').textContent === 'No user matches these filters.'",
+        )
+        .await;
+    assert!(
+        browser
+            .text(".chips")
+            .await
+            .starts_with("Created: on or before ")
+    );
+    assert!(location_search(&browser).await.contains(&format!(
+        "f=created:between:..{}",
+        yesterday.as_str().unwrap()
+    )));
+    browser.click(".chip-remove").await;
+    // Never signed in: everyone but admin.
+    select(&browser, "#filter-kind", "signedIn").await;
+    browser
+        .client
+        .find(Locator::Css("#filter-op"))
+        .await
+        .unwrap()
+        .select_by_label("never")
+        .await
+        .unwrap();
+    browser.click("#filter-add").await;
+    browser.click("#show-count").await;
+    browser
+        .until("document.querySelector('.summary').textContent === '20 of 45 users'")
+        .await;
+    assert_eq!(browser.text(".chips").await, "Last sign-in: never\n×");
+
+    // In French too.
+    select(&browser, "#language", "fr").await;
+    browser
+        .until("document.querySelector('.chip span').textContent === 'Dernière connexion : jamais'")
+        .await;
+    assert_eq!(
+        browser.text("#filter-builder summary").await,
+        "Ajouter un filtre"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -347,6 +400,68 @@ async fn browser_bulk_actions_confirm_the_count_and_report_each_failure() {
         suspended["users"]["nodes"],
         json!([{ "username": "user_42" }, { "username": "user_43" }, { "username": "user_44" }])
     );
+
+    // The same three reactivated; then a role given to two, and removed.
+    for row in 2..=4 {
+        browser
+            .click(&format!("#users tbody tr:nth-child({row}) input.select"))
+            .await;
+    }
+    browser.click("#bulk-reactivate").await;
+    assert_eq!(browser.text("#confirm-title").await, "Reactivate 3 users?");
+    browser.click("#confirm-yes").await;
+    browser
+        .until("document.querySelector('#bulk-report')?.textContent.includes('3 of 3 users reactivated.')")
+        .await;
+    browser
+        .until("document.querySelectorAll('#users .badge.suspended').length === 0")
+        .await;
+    browser
+        .click("#users tbody tr:nth-child(2) input.select")
+        .await;
+    browser
+        .click("#users tbody tr:nth-child(3) input.select")
+        .await;
+    browser
+        .until(&format!(
+            "document.querySelector('#bulk-role option[value=\"{helpdesk}\"]') !== null"
+        ))
+        .await;
+    select(&browser, "#bulk-role", &helpdesk).await;
+    browser.click("#bulk-assign").await;
+    assert_eq!(
+        browser.text("#confirm-title").await,
+        "Give the role helpdesk to 2 users?"
+    );
+    browser.click("#confirm-yes").await;
+    browser
+        .until("document.querySelector('#bulk-report')?.textContent.includes('2 of 2 users given the role helpdesk.')")
+        .await;
+    browser
+        .until("[...document.querySelectorAll('#users tbody tr')].slice(0, 4).map(tr => tr.children[4].textContent).join() === 'helpdesk,helpdesk,helpdesk,—'")
+        .await;
+    browser.click("#select-page").await;
+    assert_eq!(browser.text("#bulk-count").await, "20 users selected");
+    browser.click("#select-page").await;
+    assert_eq!(
+        browser.eval("document.querySelector('.bulk')").await,
+        Value::Null
+    );
+    browser
+        .click("#users tbody tr:nth-child(2) input.select")
+        .await;
+    browser
+        .click("#users tbody tr:nth-child(3) input.select")
+        .await;
+    select(&browser, "#bulk-role", &helpdesk).await;
+    browser.click("#bulk-remove").await;
+    browser.click("#confirm-yes").await;
+    browser
+        .until("document.querySelector('#bulk-report')?.textContent.includes('The role helpdesk removed from 2 of 2 users.')")
+        .await;
+    browser
+        .until("[...document.querySelectorAll('#users tbody tr')].slice(0, 4).map(tr => tr.children[4].textContent).join() === 'helpdesk,—,—,—'")
+        .await;
     sign_out(&browser).await;
 
     // A helpdesk member may delete, but not a user who outranks them
