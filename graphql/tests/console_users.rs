@@ -413,6 +413,11 @@ async fn browser_bulk_actions_confirm_the_count_and_report_each_failure() {
     browser
         .until("document.querySelector('#bulk-report')?.textContent.includes('3 of 3 users reactivated.')")
         .await;
+    // The report takes the focus, which the closed confirmation left.
+    assert_eq!(
+        browser.eval("document.activeElement.id").await,
+        json!("bulk-report")
+    );
     browser
         .until("document.querySelectorAll('#users .badge.suspended').length === 0")
         .await;
@@ -753,4 +758,14 @@ async fn browser_first_screen_is_one_request_and_controls_follow_permissions() {
         .until("document.querySelector('main h1')?.textContent === 'My account'")
         .await;
     assert_eq!(browser.api_requests().await, 1);
+
+    // A server that takes no batches: the console falls back to one
+    // request per operation (the refused batch, then `Me` and `Users`).
+    let unbatched = Server::start_with(&["--max-batch", "1"]).await;
+    browser.sign_in(&unbatched).await;
+    browser.client.refresh().await.unwrap();
+    browser
+        .until("document.querySelectorAll('#users tbody tr').length === 20")
+        .await;
+    assert_eq!(browser.api_requests().await, 3);
 }

@@ -120,12 +120,13 @@ export class UserBulk extends Component {
 
 /// What the last bulk action did: how many succeeded, and each failure
 /// with the user's name and the API's reason.
+/// It takes the focus, which the closed confirmation gave back to the page.
 export function BulkReport({ report, onDismiss }) {
   const done = report.count - report.failures.length;
   const summary = t(`users.bulk.${report.action}.done`, { count: report.count, done, role: report.role });
   return html`
     <div id="bulk-report" class=${report.failures.length ? 'error bulk-report' : 'notice bulk-report'}
-      role=${report.failures.length ? 'alert' : 'status'}>
+      role=${report.failures.length ? 'alert' : 'status'} tabindex="-1" ref=${focusOnce}>
       <p>${summary}</p>
       ${report.failures.length > 0 &&
       html`
@@ -137,4 +138,11 @@ export function BulkReport({ report, onDismiss }) {
       <button type="button" class="secondary" id="bulk-report-dismiss" onClick=${onDismiss}>${t('users.bulk.dismiss')}</button>
     </div>
   `;
+}
+
+function focusOnce(element) {
+  if (element && element !== document.activeElement && !element.dataset.focused) {
+    element.dataset.focused = 'true';
+    element.focus();
+  }
 }

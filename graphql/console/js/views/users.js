@@ -69,6 +69,10 @@ export class Users extends Component {
     if (previous.params.toString() === this.props.params.toString()) {
       return;
     }
+    // A bulk action's report is about the page it was done on.
+    if (this.state.report) {
+      this.setState({ report: null });
+    }
     // Back, forward or a link changed the search: show it in the box.
     if (!this.typing) {
       const { search } = this.view();
@@ -162,7 +166,9 @@ export class Users extends Component {
   };
 
   finished = (report) => {
-    this.setState({ report, selected: new Map() });
+    // Keyed anew, so that each report takes the focus.
+    this.reports = (this.reports || 0) + 1;
+    this.setState({ report: { ...report, key: this.reports }, selected: new Map() });
     this.load();
   };
 
@@ -221,7 +227,7 @@ export class Users extends Component {
           ${loading ? t('app.loading') : page ? this.summary(page, view) : ''}
         </p>
         ${pageError && html`<p class="error" role="alert">${errorMessage(pageError, 'users')}</p>`}
-        ${report && html`<${BulkReport} report=${report} onDismiss=${() => this.setState({ report: null })} />`}
+        ${report && html`<${BulkReport} key=${report.key} report=${report} onDismiss=${() => this.setState({ report: null })} />`}
         ${selectable &&
         selected.size > 0 &&
         html`<${UserBulk}
