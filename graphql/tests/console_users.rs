@@ -231,6 +231,36 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
     browser.client.refresh().await.unwrap();
     until_rows(&browser, &["user_11", "user_10"]).await;
 
+    // A path deeper than the API allows: its refusal is shown beside the
+    // filters, and removing the condition recovers.
+    browser.click("#filter-builder summary").await;
+    select(&browser, "#filter-kind", "data").await;
+    browser
+        .type_into("#filter-path", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q")
+        .await;
+    browser
+        .client
+        .find(Locator::Css("#filter-op"))
+        .await
+        .unwrap()
+        .select_by_label("exists")
+        .await
+        .unwrap();
+    browser.click("#filter-add").await;
+    let error = browser.text("#filter-error").await;
+    assert!(
+        error.contains("customData paths must have 1 to 16 segments"),
+        "{error}"
+    );
+    browser.click(".chip:nth-child(2) .chip-remove").await;
+    until_rows(&browser, &["user_11", "user_10"]).await;
+    assert_eq!(
+        browser
+            .eval("document.querySelector('#filter-error')")
+            .await,
+        Value::Null
+    );
+
     // A hand-edited URL: the parts that do not parse are dropped, the rest
     // applies, and nothing fails.
     browser

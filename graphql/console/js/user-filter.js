@@ -9,7 +9,6 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 export const MAX_CONDITIONS = 20;
 const MAX_TEXT = 256;
 const MAX_ROLES = 100;
-const MAX_PATH = 16;
 
 export const YES_NO = ['yes', 'no'];
 export const ROLE_OPS = ['any', 'all', 'none'];
@@ -59,12 +58,12 @@ function encodePath(path) {
   return path.map((key) => encodeURIComponent(key).replace(/\./g, '%2E')).join('.');
 }
 
+/// Keys are only required to be there: their number and length are the
+/// API's to judge, and its refusal is shown beside the filters.
 function decodePath(raw) {
   try {
     const path = raw.split('.').map(decodeURIComponent);
-    return path.length <= MAX_PATH && path.every((key) => key.length > 0 && key.length <= MAX_TEXT)
-      ? path
-      : null;
+    return path.every((key) => key.length > 0) ? path : null;
   } catch {
     return null;
   }

@@ -49,6 +49,7 @@ export class Users extends Component {
     this.request = 0;
     this.typing = false;
     this.rolesRequested = false;
+    this.reports = 0;
     this.searchLater = debounce((search) => this.search(search), SEARCH_DELAY_MS);
   }
 
@@ -167,7 +168,7 @@ export class Users extends Component {
 
   finished = (report) => {
     // Keyed anew, so that each report takes the focus.
-    this.reports = (this.reports || 0) + 1;
+    this.reports += 1;
     this.setState({ report: { ...report, key: this.reports }, selected: new Map() });
     this.load();
   };
