@@ -13,25 +13,38 @@ use serde_json::{Value, json};
 
 /// Waits until the table shows exactly `expected`, top to bottom.
 async fn until_rows(browser: &Browser, expected: &[&str]) {
+    until_usernames(browser, expected, "").await;
+}
+
+/// Waits until the table's first rows are `expected`.
+async fn until_rows_start(browser: &Browser, expected: &[&str]) {
+    until_usernames(browser, expected, &format!(".slice(0, {})", expected.len())).await;
+}
+
+/// Waits until the loaded table's usernames, narrowed by the JavaScript
+/// `slice`, are `expected`.
+async fn until_usernames(browser: &Browser, expected: &[&str], slice: &str) {
     let expected = serde_json::to_string(&json!(expected)).unwrap();
     browser
         .until(&format!(
             "document.querySelector('#users')?.getAttribute('aria-busy') === 'false' && \
-             JSON.stringify([...document.querySelectorAll('#users tbody td.username')].map(td => td.textContent)) === {}",
+             JSON.stringify([...document.querySelectorAll('#users tbody td.username')]{slice}.map(td => td.textContent)) === {}",
             serde_json::to_string(&expected).unwrap()
         ))
         .await;
 }
 
+/// Chooses the option of `value` in the select `css`.
 async fn select(browser: &Browser, css: &str, value: &str) {
-    browser
-        .client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .select_by_value(value)
-        .await
-        .unwrap();
+    let field = browser.client.find(Locator::Css(css)).await.unwrap();
+    field.select_by_value(value).await.unwrap();
+}
+
+/// Chooses by its text: an option whose text is its value has no `value`
+/// attribute (Preact sets the property only when it differs).
+async fn select_label(browser: &Browser, css: &str, label: &str) {
+    let field = browser.client.find(Locator::Css(css)).await.unwrap();
+    field.select_by_label(label).await.unwrap();
 }
 
 async fn location_search(browser: &Browser) -> String {
@@ -162,15 +175,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
 
     // Suspended: yes, then roles: any of support; both must hold.
     browser.click("#filter-builder summary").await;
-    // (An option whose text is its value has no value attribute: by label.)
-    browser
-        .client
-        .find(Locator::Css("#filter-op"))
-        .await
-        .unwrap()
-        .select_by_label("yes")
-        .await
-        .unwrap();
+    select_label(&browser, "#filter-op", "yes").await;
     browser.click("#filter-add").await;
     until_rows(&browser, &["user_05", "user_03", "user_02"]).await;
     select(&browser, "#filter-kind", "roles").await;
@@ -238,14 +243,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
     browser
         .type_into("#filter-path", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q")
         .await;
-    browser
-        .client
-        .find(Locator::Css("#filter-op"))
-        .await
-        .unwrap()
-        .select_by_label("exists")
-        .await
-        .unwrap();
+    select_label(&browser, "#filter-op", "exists").await;
     browser.click("#filter-add").await;
     let error = browser.text("#filter-error").await;
     assert!(
@@ -349,14 +347,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
     browser.click(".chip-remove").await;
     // Never signed in: everyone but admin.
     select(&browser, "#filter-kind", "signedIn").await;
-    browser
-        .client
-        .find(Locator::Css("#filter-op"))
-        .await
-        .unwrap()
-        .select_by_label("never")
-        .await
-        .unwrap();
+    select_label(&browser, "#filter-op", "never").await;
     browser.click("#filter-add").await;
     browser.click("#show-count").await;
     browser
@@ -550,19 +541,6 @@ async fn browser_bulk_actions_confirm_the_count_and_report_each_failure() {
         left["users"]["nodes"],
         json!([{ "username": "user_02" }, { "username": "user_03" }])
     );
-}
-
-/// Waits until the table's first rows are `expected`.
-async fn until_rows_start(browser: &Browser, expected: &[&str]) {
-    let expected = serde_json::to_string(&json!(expected)).unwrap();
-    browser
-        .until(&format!(
-            "document.querySelector('#users')?.getAttribute('aria-busy') === 'false' && \
-             JSON.stringify([...document.querySelectorAll('#users tbody td.username')].slice(0, {}).map(td => td.textContent)) === {}",
-            expected.matches(',').count() + 1,
-            serde_json::to_string(&expected).unwrap()
-        ))
-        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
