@@ -550,6 +550,12 @@ async fn browser_create_a_user_with_a_typed_or_generated_password() {
     };
     let server = Server::start().await;
     let support = create_role(&server, "support", &["users:read"]).await;
+    // Enough roles for the picker to offer a box that narrows them.
+    for team in [
+        "north", "south", "east", "west", "sales", "legal", "ops", "hr",
+    ] {
+        create_role(&server, team, &[]).await;
+    }
     let browser = Browser::start(&programs).await;
     browser.sign_in(&server).await;
     browser.click("#new-user").await;
@@ -613,7 +619,20 @@ async fn browser_create_a_user_with_a_typed_or_generated_password() {
     email.send_keys("newbie@example.com").await.unwrap();
     browser.click("#password-generate").await;
     browser.click(&format!("#new-roles-{support}")).await;
+    browser.eval("window.scrollTo(0, 0) || true").await;
     browser.screenshot("user-create").await;
+    browser.type_into("#new-roles-find", "SUP").await;
+    browser
+        .until("[...document.querySelectorAll('#new-roles li')].map(li => li.textContent.trim()).join() === 'support'")
+        .await;
+    assert_eq!(
+        browser
+            .eval(&format!(
+                "document.querySelector('#new-roles-{support}').checked"
+            ))
+            .await,
+        json!(true)
+    );
     browser.click("#create-submit").await;
     browser
         .until("document.querySelector('#new-password-secret') !== null")

@@ -315,7 +315,7 @@ export class Users extends Component {
 /// cell's text stays the username alone).
 function row(user, selection) {
   const none = html`<span class="none">${t('value.none')}</span>`;
-  const link = html`<a href=${href(`users/${encodeURIComponent(user.id)}`)}>${user.username || nameOf(user)}</a>`;
+  const link = html`<a href=${href(`users/${encodeURIComponent(user.id)}`)}>${nameOf(user)}</a>`;
   return html`
     <tr key=${user.id} data-id=${user.id} class=${selection && selection.checked ? 'selected' : undefined}>
       <td class="username">${selection
