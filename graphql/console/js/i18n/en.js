@@ -137,8 +137,8 @@ export default {
   'roles.edit.discard': 'Discard changes',
   'roles.edit.saved': 'Saved.',
   'roles.edit.created': 'Role created.',
-  'roles.edit.error.CONFLICT.name': 'A role with this name already exists.',
-  'roles.edit.error.FORBIDDEN': 'Your roles do not allow this: {message}',
+  'roles.error.CONFLICT.name': 'A role with this name already exists.',
+  'roles.error.FORBIDDEN': 'Your roles do not allow this: {message}',
   'roles.delete.button': 'Delete role',
   'roles.delete.title': 'Delete the role “{name}”?',
   'roles.delete.confirm': 'Delete',
@@ -157,5 +157,4 @@ export default {
   'roles.holders.removeUser': 'Remove {user} from this role',
   'roles.holders.removeTitle': 'Remove from role?',
   'roles.holders.removeText': '{user} loses the role “{role}” and its permissions.',
-  'roles.holders.error.FORBIDDEN': 'Refused: {message}',
 };

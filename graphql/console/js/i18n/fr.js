@@ -137,8 +137,8 @@ export default {
   'roles.edit.discard': 'Annuler les modifications',
   'roles.edit.saved': 'Enregistré.',
   'roles.edit.created': 'Rôle créé.',
-  'roles.edit.error.CONFLICT.name': 'Un rôle porte déjà ce nom.',
-  'roles.edit.error.FORBIDDEN': 'Vos rôles ne le permettent pas : {message}',
+  'roles.error.CONFLICT.name': 'Un rôle porte déjà ce nom.',
+  'roles.error.FORBIDDEN': 'Vos rôles ne le permettent pas : {message}',
   'roles.delete.button': 'Supprimer le rôle',
   'roles.delete.title': 'Supprimer le rôle « {name} » ?',
   'roles.delete.confirm': 'Supprimer',
@@ -157,5 +157,4 @@ export default {
   'roles.holders.removeUser': 'Retirer {user} de ce rôle',
   'roles.holders.removeTitle': 'Retirer du rôle ?',
   'roles.holders.removeText': '{user} perd le rôle « {role} » et ses permissions.',
-  'roles.holders.error.FORBIDDEN': 'Refusé : {message}',
 };

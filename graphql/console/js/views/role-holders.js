@@ -77,7 +77,7 @@ export class RoleHolders extends Component {
     } catch (error) {
       this.setState(({ rowErrors }) => ({
         confirm: null,
-        rowErrors: { ...rowErrors, [user.id]: errorMessage(error, 'roles.holders') },
+        rowErrors: { ...rowErrors, [user.id]: errorMessage(error, 'roles') },
       }));
     }
   };
@@ -91,7 +91,7 @@ export class RoleHolders extends Component {
         <p class="summary" role="status" aria-live="polite">
           ${loading ? t('app.loading') : page ? summary(page) : ''}
         </p>
-        ${error && html`<p class="error" role="alert">${errorMessage(error, 'roles.holders')}</p>`}
+        ${error && html`<p class="error" role="alert">${errorMessage(error, 'roles')}</p>`}
         <div class="table-wrap">
           <table id="holders" aria-busy=${loading ? 'true' : 'false'}>
             <caption class="visually-hidden">${t('roles.holders.title')}</caption>
@@ -113,7 +113,7 @@ export class RoleHolders extends Component {
           onFirst=${() => this.go({})}
           onPrevious=${() => this.go({ before: pageInfo.startCursor })}
           onNext=${() => this.go({ after: pageInfo.endCursor })} />
-        <${ConfirmDialog} open=${Boolean(confirm)} title=${t('roles.holders.removeTitle')}
+        <${ConfirmDialog} id="remove-holder" open=${Boolean(confirm)} title=${t('roles.holders.removeTitle')}
           text=${confirm ? t('roles.holders.removeText', { user: displayName(confirm.user), role: role.name }) : ''}
           confirmLabel=${t('roles.holders.remove')} danger=${true} busy=${Boolean(confirm && confirm.busy)}
           onConfirm=${this.confirmRemove} onCancel=${() => this.setState({ confirm: null })} />

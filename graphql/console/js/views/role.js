@@ -64,6 +64,10 @@ export class RolePage extends Component {
   }
 
   componentDidUpdate(previous) {
+    if (this.pendingFocus && !this.state.busy) {
+      this.focusField(this.pendingFocus);
+      this.pendingFocus = null;
+    }
     // A role just created is already shown; only its URL changed.
     if (previous.id !== this.props.id && this.props.id !== this.created) {
       this.setState(this.initialState());
@@ -161,9 +165,11 @@ export class RolePage extends Component {
         this.setState({ busy: false, notice: t('roles.edit.saved') });
       }
     } catch (error) {
-      const message = errorMessage(error, 'roles.edit');
+      const message = errorMessage(error, 'roles');
       if (FIELDS.includes(error.field)) {
-        this.setState({ busy: false, errors: { [error.field]: message } }, () => this.focusField(error.field));
+        // Focus moves to the field once it is enabled again (componentDidUpdate).
+        this.pendingFocus = error.field;
+        this.setState({ busy: false, errors: { [error.field]: message } });
       } else {
         this.setState({ busy: false, formError: message });
       }
@@ -171,7 +177,7 @@ export class RolePage extends Component {
   };
 
   focusField(field) {
-    const element = this.base && this.base.querySelector(`[data-field="${field}"]`);
+    const element = this.formElement && this.formElement.querySelector(`[data-field="${field}"]`);
     if (element) {
       element.focus();
     }
@@ -204,7 +210,7 @@ export class RolePage extends Component {
       flash(t('roles.deleted', { name: role.name }));
       navigate('roles');
     } catch (error) {
-      this.updateConfirm({ busy: false, error: errorMessage(error, 'roles.edit') });
+      this.updateConfirm({ busy: false, error: errorMessage(error, 'roles') });
     }
   };
 
@@ -246,7 +252,8 @@ export class RolePage extends Component {
     const fieldError = (field) =>
       errors[field] && html`<p class="error" id=${`role-${field}-error`} role="alert">${errors[field]}</p>`;
     return html`
-      <form id="role-form" class="role-form" novalidate onSubmit=${this.save}>
+      <form id="role-form" class="role-form" novalidate onSubmit=${this.save}
+        ref=${(element) => (this.formElement = element)}>
         <fieldset class="plain" disabled=${!canWrite || busy}>
           <div class="field">
             <label for="role-name">${t('roles.field.name')}</label>
@@ -307,7 +314,7 @@ export class RolePage extends Component {
       text = t('roles.delete.holders', { count: confirm.count });
     }
     return html`
-      <${ConfirmDialog} open=${Boolean(confirm)} title=${t('roles.delete.title', { name: role.name })}
+      <${ConfirmDialog} id="delete-role" open=${Boolean(confirm)} title=${t('roles.delete.title', { name: role.name })}
         text=${text} confirmLabel=${t('roles.delete.confirm')} danger=${true}
         busy=${Boolean(confirm && (confirm.busy || confirm.counting))} error=${confirm && confirm.error}
         onConfirm=${this.confirmDelete} onCancel=${() => this.setState({ confirm: null })} />

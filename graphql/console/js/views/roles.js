@@ -80,7 +80,9 @@ export class Roles extends Component {
       });
       // A slower answer to an earlier request must not replace a newer one.
       if (request === this.request) {
-        this.setState({ page: data.roles, loading: false });
+        // The holders column follows the page shown, not the URL, until
+        // the page asked for arrives.
+        this.setState({ page: data.roles, counted: view.holders, loading: false });
       }
     } catch (error) {
       if (request === this.request) {
@@ -89,7 +91,7 @@ export class Roles extends Component {
     }
   }
 
-  render({ permissions }, { page, error, loading, notice }) {
+  render({ permissions }, { page, counted, error, loading, notice }) {
     const view = this.view();
     return html`
       <section class="roles">
@@ -122,11 +124,11 @@ export class Roles extends Component {
                 <th scope="col">${t('roles.column.name')}</th>
                 <th scope="col">${t('roles.column.description')}</th>
                 <th scope="col">${t('roles.column.permissions')}</th>
-                ${view.holders && html`<th scope="col">${t('roles.column.holders')}</th>`}
+                ${counted && html`<th scope="col">${t('roles.column.holders')}</th>`}
               </tr>
             </thead>
             <tbody>
-              ${page && page.nodes.map((role) => row(role, view.holders))}
+              ${page && page.nodes.map((role) => row(role, counted))}
             </tbody>
           </table>
         </div>
