@@ -215,8 +215,10 @@ async fn browser_roles_are_listed_searched_created_and_edited() {
         .until("document.querySelectorAll('input[data-permission]').length === 9")
         .await;
     assert_eq!(
-        browser.text("label[for=permission-0]").await,
-        "Read users users:read"
+        browser
+            .eval("document.querySelector('label[for=permission-0]').textContent")
+            .await,
+        json!("Read users users:read")
     );
     // Save and Discard wait for a change.
     assert_eq!(
@@ -353,8 +355,10 @@ async fn browser_roles_are_listed_searched_created_and_edited() {
         ["users:read", "reports:export"]
     );
     assert_eq!(
-        browser.text("label[for=permission-9]").await,
-        "Not checked by this server: reports:export"
+        browser
+            .eval("document.querySelector('label[for=permission-9]').textContent")
+            .await,
+        json!("Not checked by this server: reports:export")
     );
     browser
         .type_into("#role-description", "Monthly exports")
