@@ -10,6 +10,7 @@
 mod browser;
 
 use browser::*;
+use fantoccini::Locator;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "seven quiet lanterns drift";
@@ -400,6 +401,30 @@ async fn browser_roles_are_listed_searched_created_and_edited() {
             .await,
         json!([])
     );
+
+    // In French, permissions are labelled in French.
+    browser
+        .client
+        .find(Locator::Css("#language"))
+        .await
+        .unwrap()
+        .select_by_value("fr")
+        .await
+        .unwrap();
+    browser
+        .until("document.querySelector('main h1').textContent === 'Rôles'")
+        .await;
+    browser
+        .click(&format!("#roles a[href$='/console/roles/{support}']"))
+        .await;
+    browser
+        .until("document.querySelector('label[for=permission-0]')?.textContent === 'Lire les utilisateurs users:read'")
+        .await;
+    assert_eq!(
+        browser.text(".role-form label.switch").await,
+        "Rôle par défaut"
+    );
+    assert_eq!(browser.text("#role-save").await, "Enregistrer");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
