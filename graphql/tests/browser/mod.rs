@@ -398,6 +398,11 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Killing chromedriver alone leaves the Chromium it started running,
+        // adopted by init: a browser (and its renderers) per test, for good.
+        let _ = Command::new("pkill")
+            .args(["-TERM", "-P", &self.driver.id().to_string()])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
