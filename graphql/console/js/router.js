@@ -2,6 +2,12 @@
 // each view's state in the query string so that any view can be
 // bookmarked, shared and reloaded.
 const listeners = new Set();
+// Pages that may refuse to be left (unsaved changes): each is asked, with
+// the URL about to be shown, and resolves to whether to go on.
+const leaveGuards = new Set();
+// The URL on screen, to return to when a guard refuses Back or Forward.
+let shown = location.pathname + location.search;
+let asking = false;
 
 function basePath() {
   return new URL(document.baseURI).pathname;
@@ -32,8 +38,46 @@ export function navigate(path, params, { replace = false } = {}) {
   if (target === location.pathname + location.search) {
     return;
   }
-  history[replace ? 'replaceState' : 'pushState'](null, '', target);
-  notify();
+  whenLeaving(target, () => {
+    history[replace ? 'replaceState' : 'pushState'](null, '', target);
+    notify();
+  });
+}
+
+/// Lets a page veto or confirm a route change: `guard(target)` (the URL
+/// about to be shown) returns or resolves to false to stay. Returns the
+/// removal.
+export function guardLeaving(guard) {
+  leaveGuards.add(guard);
+  return () => leaveGuards.delete(guard);
+}
+
+/// Asks every guard about leaving for `target` (null: leaving the console,
+/// e.g. signing out); resolves to whether all agreed.
+export async function confirmLeaving(target = null) {
+  for (const guard of [...leaveGuards]) {
+    if (!(await guard(target))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Without guards the change is synchronous, as typing in a search box needs.
+function whenLeaving(target, go) {
+  if (leaveGuards.size === 0) {
+    go();
+    return;
+  }
+  if (asking) {
+    return;
+  }
+  asking = true;
+  confirmLeaving(target)
+    .then((ok) => ok && go())
+    .finally(() => {
+      asking = false;
+    });
 }
 
 /// Calls `listener` after each change of route; returns the unsubscribe.
@@ -43,10 +87,24 @@ export function onRouteChange(listener) {
 }
 
 function notify() {
+  shown = location.pathname + location.search;
   listeners.forEach((listener) => listener());
 }
 
-window.addEventListener('popstate', notify);
+window.addEventListener('popstate', () => {
+  if (leaveGuards.size === 0) {
+    notify();
+    return;
+  }
+  // The browser has already moved: put the page's URL back while asking,
+  // then go where Back or Forward pointed if the guards agree.
+  const target = location.pathname + location.search;
+  history.pushState(null, '', shown);
+  whenLeaving(target, () => {
+    history.pushState(null, '', target);
+    notify();
+  });
+});
 
 // Links within the console change the view without reloading the page.
 document.addEventListener('click', (event) => {
@@ -65,8 +123,11 @@ document.addEventListener('click', (event) => {
     return;
   }
   event.preventDefault();
-  if (url.pathname + url.search !== location.pathname + location.search) {
-    history.pushState(null, '', url.pathname + url.search);
-    notify();
+  const target = url.pathname + url.search;
+  if (target !== location.pathname + location.search) {
+    whenLeaving(target, () => {
+      history.pushState(null, '', target);
+      notify();
+    });
   }
 });

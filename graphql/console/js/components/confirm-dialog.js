@@ -39,7 +39,9 @@ export class ConfirmDialog extends Component {
     }
   };
 
-  render({ title, text, confirmLabel, danger = false, busy = false, error = null, onConfirm, onCancel }) {
+  render({ open, title, text, confirmLabel, danger = false, busy = false, error = null, onConfirm, onCancel }) {
+    // A page holds several of these; only the open one has content, so the
+    // ids below stay unique.
     return html`
       <dialog
         class="confirm"
@@ -48,24 +50,26 @@ export class ConfirmDialog extends Component {
         aria-describedby="confirm-text"
         onCancel=${this.cancel}
       >
-        <h2 id="confirm-title">${title}</h2>
-        <p id="confirm-text">${text}</p>
-        ${error && html`<p class="error" role="alert">${error}</p>`}
-        <div class="actions">
-          <button type="button" class="secondary" onClick=${onCancel} disabled=${busy}>
-            ${t('confirm.cancel')}
-          </button>
-          <button
-            type="button"
-            class=${danger ? 'danger' : ''}
-            id="confirm-yes"
-            onClick=${onConfirm}
-            disabled=${busy}
-            aria-busy=${busy ? 'true' : undefined}
-          >
-            ${confirmLabel}
-          </button>
-        </div>
+        ${open && html`
+          <h2 id="confirm-title">${title}</h2>
+          <p id="confirm-text">${text}</p>
+          ${error && html`<p class="error" role="alert">${error}</p>`}
+          <div class="actions">
+            <button type="button" class="secondary" onClick=${onCancel} disabled=${busy}>
+              ${t('confirm.cancel')}
+            </button>
+            <button
+              type="button"
+              class=${danger ? 'danger' : ''}
+              id="confirm-yes"
+              onClick=${onConfirm}
+              disabled=${busy}
+              aria-busy=${busy ? 'true' : undefined}
+            >
+              ${confirmLabel}
+            </button>
+          </div>
+        `}
       </dialog>
     `;
   }

@@ -2,12 +2,13 @@
 // the page for the current route, inside the shell (header, navigation).
 import { setUnauthenticatedHandler } from '../api.js';
 import { onLanguageChange, t } from '../i18n.js';
-import { currentRoute, navigate, onRouteChange } from '../router.js';
+import { confirmLeaving, currentRoute, navigate, onRouteChange } from '../router.js';
 import * as session from '../session.js';
 import { Component, html } from '../ui.js';
 import { Account } from './account.js';
 import { Shell } from './shell.js';
 import { SignIn } from './sign-in.js';
+import { User, userIdOf } from './user.js';
 import { Users } from './users.js';
 
 export class App extends Component {
@@ -61,7 +62,22 @@ export class App extends Component {
     }
   }
 
+  /// Reads `me` again after the user changed its own account, so that the
+  /// shell shows the new name.
+  refreshMe = async () => {
+    try {
+      const me = await session.loadMe();
+      this.setState({ me, permissions: session.permissionsOf(me) });
+    } catch {
+      // The page shows its own errors; the shell keeps the old name.
+    }
+  };
+
   signOut = async () => {
+    // Unsaved changes on the page are worth a question first.
+    if (!(await confirmLeaving())) {
+      return;
+    }
     this.setState({ status: 'loading' });
     try {
       await session.signOut();
@@ -96,10 +112,22 @@ export class App extends Component {
           ? html`<${Users} params=${route.params} />`
           : html`<${NotAllowed} />`;
       case 'account':
-        return html`<${Account} me=${me} />`;
+        return html`<${Account} me=${me} permissions=${permissions} onSelfChanged=${this.refreshMe} />`;
       default:
-        return html`<${NotFound} />`;
+        return this.userPage(route, me, permissions) || html`<${NotFound} />`;
     }
+  }
+
+  /// `users/<id>`: anyone may open their own; others' need `users:read`.
+  userPage(route, me, permissions) {
+    const id = userIdOf(route.path);
+    if (!id) {
+      return null;
+    }
+    if (id !== me.id && !permissions.has('users:read')) {
+      return html`<${NotAllowed} />`;
+    }
+    return html`<${User} id=${id} me=${me} permissions=${permissions} onSelfChanged=${this.refreshMe} />`;
   }
 }
 
