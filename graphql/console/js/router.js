@@ -45,36 +45,42 @@ export function navigate(path, params, { replace = false } = {}) {
 }
 
 /// Lets a page veto or confirm a route change: `guard(target)` (the URL
-/// about to be shown) returns or resolves to false to stay. Returns the
-/// removal.
+/// about to be shown, null when leaving the console) returns true to let
+/// it happen, or a promise of whether to (after asking the person).
+/// Returns the removal.
 export function guardLeaving(guard) {
   leaveGuards.add(guard);
   return () => leaveGuards.delete(guard);
 }
 
-/// Asks every guard about leaving for `target` (null: leaving the console,
-/// e.g. signing out); resolves to whether all agreed.
-export async function confirmLeaving(target = null) {
-  for (const guard of [...leaveGuards]) {
-    if (!(await guard(target))) {
-      return false;
-    }
-  }
-  return true;
+function ask(target) {
+  return [...leaveGuards].map((guard) => guard(target));
 }
 
-// Without guards the change is synchronous, as typing in a search box needs.
-function whenLeaving(target, go) {
-  if (leaveGuards.size === 0) {
+/// Resolves to whether every guard lets the console be left (to sign out).
+export async function confirmLeaving() {
+  return (await Promise.all(ask(null))).every(Boolean);
+}
+
+/// Runs `go` once the guards agree to leave for `target`: at once when
+/// none objects (typing in a search box needs that) or only the query
+/// string changes (the page stays), else after asking; `hold` runs
+/// meanwhile (to put back a URL the browser already changed).
+function whenLeaving(target, go, hold = () => {}) {
+  if (asking) {
+    hold();
+    return;
+  }
+  const samePage = new URL(target, location.origin).pathname === new URL(shown, location.origin).pathname;
+  const answers = samePage ? [] : ask(target);
+  if (answers.every((answer) => answer === true)) {
     go();
     return;
   }
-  if (asking) {
-    return;
-  }
+  hold();
   asking = true;
-  confirmLeaving(target)
-    .then((ok) => ok && go())
+  Promise.all(answers)
+    .then((oks) => oks.every(Boolean) && go())
     .finally(() => {
       asking = false;
     });
@@ -92,18 +98,24 @@ function notify() {
 }
 
 window.addEventListener('popstate', () => {
-  if (leaveGuards.size === 0) {
-    notify();
-    return;
-  }
-  // The browser has already moved: put the page's URL back while asking,
-  // then go where Back or Forward pointed if the guards agree.
+  // The browser has already moved. If a guard asks, the page's URL is put
+  // back meanwhile, and the browser sent where Back or Forward pointed
+  // only if the person agrees.
   const target = location.pathname + location.search;
-  history.pushState(null, '', shown);
-  whenLeaving(target, () => {
-    history.pushState(null, '', target);
-    notify();
-  });
+  let held = false;
+  whenLeaving(
+    target,
+    () => {
+      if (held) {
+        history.pushState(null, '', target);
+      }
+      notify();
+    },
+    () => {
+      held = true;
+      history.pushState(null, '', shown);
+    },
+  );
 });
 
 // Links within the console change the view without reloading the page.

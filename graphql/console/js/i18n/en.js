@@ -205,6 +205,7 @@ export default {
   'user.tokens.limit': 'Limit it to some permissions',
   'user.tokens.noScopes': 'There is no permission to choose: the token can do only what needs none.',
   'user.tokens.createSubmit': 'Create token',
+  'user.tokens.nameTaken': 'This user already has a token with this name.',
   'user.tokens.secret': 'Token secret',
   'user.logs.title': 'Activity',
   'user.logs.none': 'Nothing logged yet.',

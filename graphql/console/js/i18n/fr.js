@@ -205,6 +205,7 @@ export default {
   'user.tokens.limit': 'Le limiter à certaines permissions',
   'user.tokens.noScopes': 'Aucune permission à choisir : le jeton ne pourra faire que ce qui n’en demande aucune.',
   'user.tokens.createSubmit': 'Créer le jeton',
+  'user.tokens.nameTaken': 'Cet utilisateur a déjà un jeton de ce nom.',
   'user.tokens.secret': 'Secret du jeton',
   'user.logs.title': 'Activité',
   'user.logs.none': 'Rien n’est journalisé pour l’instant.',

@@ -54,12 +54,8 @@ export class UserPage extends Component {
     }
   };
 
-  guard = (target) => {
+  guard = () => {
     if (this.dirty.size === 0) {
-      return true;
-    }
-    // Changing only the query string stays on this page.
-    if (target && new URL(target, location.origin).pathname === location.pathname) {
       return true;
     }
     return new Promise((resolve) => this.setState({ leaving: resolve }));

@@ -59,12 +59,14 @@ export class TokenCreate extends Component {
 
   render({ scopes }, { name, expiry, date, limit, chosen, busy, error: apiError, secret }) {
     const error = placeError(apiError, FIELDS);
+    // The API reports a taken name as a conflict; say what it means here.
+    const nameTaken = apiError && apiError.code === 'CONFLICT' && apiError.field === 'name';
     const missingDate = expiry === 'custom' && !date;
     return html`
       <form id="token-create" class="subpanel" onSubmit=${this.create}>
         <h3>${t('user.tokens.create')}</h3>
         <${Field} id="token-name" label=${t('user.tokens.name')} value=${name} maxlength="64" autocomplete="off"
-          error=${error.at('name')} onInput=${(value) => this.setState({ name: value })} />
+          error=${nameTaken ? t('user.tokens.nameTaken') : error.at('name')} onInput=${(value) => this.setState({ name: value })} />
         <div class="field">
           <label for="token-expiry">${t('user.tokens.expiry')}</label>
           <select id="token-expiry" value=${expiry}
