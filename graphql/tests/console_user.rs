@@ -69,7 +69,9 @@ async fn signs_in(server: &Server, identifier: &str, password: &str) -> bool {
 /// Replaces the value of the field at `css` as a paste would, firing the
 /// `input` event the page listens to.
 async fn set_value(browser: &Browser, css: &str, text: &str) {
-    browser.until(&format!("document.querySelector({css:?}) !== null")).await;
+    browser
+        .until(&format!("document.querySelector({css:?}) !== null"))
+        .await;
     let script = format!(
         "(() => {{ const e = document.querySelector({css:?}); e.value = {text}; \
          e.dispatchEvent(new Event('input', {{ bubbles: true }})); return true; }})()",
@@ -290,7 +292,12 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
             .await,
         json!("true")
     );
-    set_value(&browser, "#custom-data", "{\"plan\": \"pro\", \"seats\": 3}").await;
+    set_value(
+        &browser,
+        "#custom-data",
+        "{\"plan\": \"pro\", \"seats\": 3}",
+    )
+    .await;
     browser.click("#custom-data-save").await;
     browser
         .until("document.querySelector('#custom-data-saved') !== null")
@@ -317,6 +324,7 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
             .await,
         json!([])
     );
+    browser.eval("window.scrollTo(0, 0) ?? true").await;
     browser.screenshot("user-page").await;
 }
 
@@ -368,7 +376,10 @@ async fn browser_user_identity_password_roles_suspend_and_delete() {
     );
 
     // A typed password breaking the policy is refused at its field.
-    assert_eq!(browser.text("#password-status").await, "No password is set.");
+    assert_eq!(
+        browser.text("#password-status").await,
+        "No password is set."
+    );
     browser.click("#password-type").await;
     browser.type_into("#new-password", "short").await;
     browser.click("#password-reset-submit").await;
@@ -470,11 +481,60 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
     };
     let server = Server::start().await;
     let id = user_id(&server, "user_12").await;
+    let admin = server.admin_token.clone();
+    let readers = server
+        .data(
+            &admin,
+            "mutation { createRole(input: { name: \"readers\", permissions: [\"users:read\", \"logs:read\"] }) { id } }",
+            json!({}),
+        )
+        .await;
+    server
+        .data(
+            &admin,
+            "mutation($u: ID!, $r: ID!) { assignUserRoles(userId: $u, roleIds: [$r]) { id } }",
+            json!({ "u": id, "r": readers["createRole"]["id"] }),
+        )
+        .await;
     let browser = Browser::start(&programs).await;
     browser.sign_in(&server).await;
     open_user(&browser, &server, &id).await;
-    assert_eq!(browser.text("#no-tokens").await, "No token yet.");
 
+    // An avatar on another site is not loaded: initials stand for it. One
+    // on the server's own origin is shown.
+    set_value(
+        &browser,
+        "#field-avatar",
+        "https://images.example.com/p12.png",
+    )
+    .await;
+    browser.click("#profile-save").await;
+    browser
+        .until("document.querySelector('#profile-saved') !== null")
+        .await;
+    assert_eq!(browser.text(".user-header .avatar.initials").await, "P1");
+    assert!(!exists(&browser, "img.avatar").await);
+    let own = format!("{}/console/p12.png", server.origin);
+    set_value(&browser, "#field-avatar", &own).await;
+    browser.click("#profile-save").await;
+    browser
+        .until("document.querySelector('img.avatar') !== null")
+        .await;
+    assert_eq!(
+        browser
+            .eval("document.querySelector('img.avatar').src")
+            .await,
+        json!(own)
+    );
+    let elsewhere: Vec<String> = browser
+        .requested_urls()
+        .await
+        .into_iter()
+        .filter(|url| url.starts_with("http") && !url.starts_with(&format!("{}/", server.origin)))
+        .collect();
+    assert!(elsewhere.is_empty(), "{elsewhere:?}");
+
+    assert_eq!(browser.text("#no-tokens").await, "No token yet.");
     browser.type_into("#token-name", "deploy").await;
     browser
         .client
@@ -484,15 +544,37 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
         .select_by_value("30")
         .await
         .unwrap();
+    // Scopes offered: what user_12 holds (and the admin too).
+    browser.click("#token-limit").await;
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('#token-create input[name=scope]')].map(e => e.value)")
+            .await,
+        json!(["users:read", "logs:read"])
+    );
+    browser
+        .click("#token-create input[name=scope][value='users:read']")
+        .await;
     browser.click("#token-create-submit").await;
     let secret = browser.text("#token-secret").await;
     assert!(secret.starts_with("ugp_"), "{secret}");
     browser
         .until("document.querySelector('#tokens tr[data-token=deploy]') !== null")
         .await;
-    // It acts as its owner.
+    assert_eq!(
+        browser
+            .text("#tokens tr[data-token=deploy] td:nth-child(6)")
+            .await,
+        "users:read"
+    );
+    // It acts as its owner, within its scope.
     let me = post(&server, Some(&secret), "{ me { username } }", json!({})).await;
     assert_eq!(me["data"]["me"]["username"], "user_12");
+    let logs = post(&server, Some(&secret), "{ logs { totalCount } }", json!({})).await;
+    assert_eq!(
+        logs["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{logs}"
+    );
     let expires = user(&server, &id, "personalAccessTokens { expiresAt scopes }").await;
     let expires_at = expires["personalAccessTokens"][0]["expiresAt"]
         .as_str()
@@ -502,7 +584,10 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
         - chrono::Utc::now().fixed_offset())
     .num_hours();
     assert!((29 * 24..=30 * 24).contains(&in_days), "{expires_at}");
-    assert_eq!(expires["personalAccessTokens"][0]["scopes"], Value::Null);
+    assert_eq!(
+        expires["personalAccessTokens"][0]["scopes"],
+        json!(["users:read"])
+    );
 
     // Gone after a reload: the API never returns it again.
     browser.client.refresh().await.unwrap();
@@ -513,8 +598,7 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
     let page = browser.eval("document.body.innerHTML").await;
     assert!(!page.as_str().unwrap().contains(&secret));
 
-    // A narrower token: only the permissions its owner holds are offered
-    // (user_12 holds none), and a duplicate name is refused at its field.
+    // A second token of the same name is refused at its field.
     browser.type_into("#token-name", "deploy").await;
     browser.click("#token-create-submit").await;
     assert_eq!(
@@ -523,13 +607,17 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
     );
 
     // Rename, then revoke after a confirmation.
-    browser.click("#tokens tr[data-token=deploy] button.rename").await;
+    browser
+        .click("#tokens tr[data-token=deploy] button.rename")
+        .await;
     set_value(&browser, "#token-new-name", "ci").await;
     browser.click("#token-rename button[type=submit]").await;
     browser
         .until("document.querySelector('#tokens tr[data-token=ci]') !== null")
         .await;
-    browser.click("#tokens tr[data-token=ci] button.revoke").await;
+    browser
+        .click("#tokens tr[data-token=ci] button.revoke")
+        .await;
     assert_eq!(
         browser.text("#confirm-text").await,
         "Anything using “ci” stops working at once. This cannot be undone."
@@ -577,7 +665,9 @@ async fn browser_self_service_account_without_admin_controls() {
     let browser = Browser::start(&programs).await;
     browser.goto(&server.origin).await;
     browser.type_into("#identifier", "selma").await;
-    browser.type_into("#password", "selma's first password").await;
+    browser
+        .type_into("#password", "selma's first password")
+        .await;
     browser.click("#sign-in button[type=submit]").await;
     browser
         .until("document.querySelector('main h1')?.textContent === 'My account' && document.querySelector('#profile-form') !== null")
@@ -612,14 +702,21 @@ async fn browser_self_service_account_without_admin_controls() {
     // The API refuses them all the same.
     for mutation in [
         format!("mutation {{ setUserSuspended(id: \"{id}\", suspended: true) {{ id }} }}"),
-        format!("mutation {{ updateUser(id: \"{id}\", input: {{ primaryEmail: \"s@example.com\" }}) {{ id }} }}"),
-        format!("mutation {{ updateUserCustomData(id: \"{id}\", customData: {{ plan: \"pro\" }}) {{ id }} }}"),
+        format!(
+            "mutation {{ updateUser(id: \"{id}\", input: {{ primaryEmail: \"s@example.com\" }}) {{ id }} }}"
+        ),
+        format!(
+            "mutation {{ updateUserCustomData(id: \"{id}\", customData: {{ plan: \"pro\" }}) {{ id }} }}"
+        ),
     ] {
         let token = browser
             .eval("JSON.parse(sessionStorage.getItem('usergraph.console.session')).token")
             .await;
         let body = post(&server, token.as_str(), &mutation, json!({})).await;
-        assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{body}"
+        );
     }
     // Another user's page is not for her.
     browser
@@ -628,7 +725,9 @@ async fn browser_self_service_account_without_admin_controls() {
     browser
         .until("document.querySelector('main h1')?.textContent === 'Not allowed'")
         .await;
-    browser.click("header nav a[href$='/console/account']").await;
+    browser
+        .click("header nav a[href$='/console/account']")
+        .await;
     browser
         .until("document.querySelector('#profile-form') !== null")
         .await;
@@ -712,6 +811,62 @@ async fn browser_self_service_account_without_admin_controls() {
         .map(|entry| entry["key"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(shown, hers);
-    assert!(shown.contains(&"User.Password.Changed".to_owned()), "{shown:?}");
+    assert!(
+        shown.contains(&"User.Password.Changed".to_owned()),
+        "{shown:?}"
+    );
+    browser.eval("window.scrollTo(0, 0) ?? true").await;
     browser.screenshot("account").await;
+
+    // Given `users:read` alone, she may open another user's page, and read
+    // it only: no field to edit, no action, no tokens or activity.
+    let role = server
+        .data(
+            &admin,
+            "mutation { createRole(input: { name: \"readers\", permissions: [\"users:read\"] }) { id } }",
+            json!({}),
+        )
+        .await;
+    server
+        .data(
+            &admin,
+            "mutation($u: ID!, $r: ID!) { assignUserRoles(userId: $u, roleIds: [$r]) { id } }",
+            json!({ "u": id, "r": role["createRole"]["id"] }),
+        )
+        .await;
+    open_user(&browser, &server, &other).await;
+    assert_eq!(browser.text("h1.user-name").await, "Someone Else");
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('#profile-form input, #custom-data')].filter(e => !e.readOnly).map(e => e.id)")
+            .await,
+        json!([])
+    );
+    for css in [
+        "#profile-save",
+        "#custom-data-save",
+        "#suspend",
+        "#delete-user",
+        "#password-reset",
+        "#password-change",
+        "#role-search",
+        "#tokens-title",
+        "#logs-title",
+    ] {
+        assert!(!exists(&browser, css).await, "{css} is shown");
+    }
+    let token = browser
+        .eval("JSON.parse(sessionStorage.getItem('usergraph.console.session')).token")
+        .await;
+    let body = post(
+        &server,
+        token.as_str(),
+        "mutation($id: ID!) { updateUser(id: $id, input: { name: \"Mine now\" }) { id } }",
+        json!({ "id": other }),
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
 }

@@ -11,10 +11,9 @@ export function displayName(user) {
 
 function initials(user) {
   const words = displayName(user).split(/[\s@._-]+/).filter(Boolean);
-  return words
-    .slice(0, 2)
-    .map((word) => Array.from(word)[0].toUpperCase())
-    .join('');
+  // First and last: "Ada King Lovelace" is AL.
+  const ends = words.length > 1 ? [words[0], words[words.length - 1]] : words;
+  return ends.map((word) => Array.from(word)[0].toUpperCase()).join('');
 }
 
 /// Whether the page may show `url` without asking another origin for it.
