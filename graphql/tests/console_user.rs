@@ -260,6 +260,22 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
         value(&browser, "#field-name").await,
         json!("Person 05 Smith Jr")
     );
+    // Signing out asks as well.
+    browser.click("#sign-out").await;
+    assert_eq!(
+        browser.text("#confirm-title").await,
+        "Leave without saving?"
+    );
+    browser.click("dialog.confirm[open] button.secondary").await;
+    browser
+        .until("document.querySelector('dialog.confirm[open]') === null")
+        .await;
+    assert!(
+        browser
+            .eval("sessionStorage.getItem('usergraph.console.session')")
+            .await
+            .is_string()
+    );
     browser.click("header nav a[href$='/console/users']").await;
     browser.click("#confirm-yes").await;
     browser
