@@ -142,6 +142,14 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
     open_user(&browser, &server, &id).await;
     assert_eq!(browser.text("h1.user-name").await, "Person 05");
     assert_eq!(browser.text("#user-id").await, id);
+    // Copy puts the id on the clipboard or, where the page may not write
+    // it, selects it for the person to copy.
+    browser.click(".user-id button.copy").await;
+    browser
+        .until(&format!(
+            "document.querySelector('.user-id button.copy').textContent.trim() === 'Copied' || window.getSelection().toString() === {id:?}"
+        ))
+        .await;
     assert!(!exists(&browser, "#suspended-badge").await);
     assert_eq!(value(&browser, "#field-name").await, json!("Person 05"));
     // Nothing to save until something changes.
@@ -467,9 +475,12 @@ async fn browser_user_identity_password_roles_suspend_and_delete() {
         assert!(keys.contains(&key.to_owned()), "{key} not in {keys:?}");
     }
 
-    // Cancelling a deletion deletes nothing; confirming it leads to the list.
+    // Escape cancels a deletion, which deletes nothing; confirming it leads
+    // to the list.
     browser.click("#delete-user").await;
-    browser.click("dialog.confirm[open] button.secondary").await;
+    browser
+        .type_into("dialog.confirm[open] #confirm-yes", "\u{E00C}")
+        .await;
     browser
         .until("document.querySelector('dialog.confirm[open]') === null")
         .await;
