@@ -1,13 +1,15 @@
 // The console as a whole: signed out, it shows the sign-in form; signed in,
 // the page for the current route, inside the shell (header, navigation).
-import { setUnauthenticatedHandler } from '../api.js';
+import { runAll, setUnauthenticatedHandler } from '../api.js';
 import { onLanguageChange, t } from '../i18n.js';
 import { confirmLeaving, currentRoute, navigate, onRouteChange } from '../router.js';
 import * as session from '../session.js';
 import { Component, html } from '../ui.js';
+import { variablesOf, viewFromParams } from '../users-view.js';
 import { Account } from './account.js';
 import { Shell } from './shell.js';
 import { SignIn } from './sign-in.js';
+import { UserCreate } from './user-create.js';
 import { User, userIdOf } from './user.js';
 import { Users } from './users.js';
 
@@ -15,6 +17,7 @@ export class App extends Component {
   constructor() {
     super();
     this.state = { status: 'loading', me: null, permissions: new Set(), notice: null };
+    this.firstUsers = null;
   }
 
   componentDidMount() {
@@ -45,11 +48,26 @@ export class App extends Component {
     this.unsubscribe.forEach((unsubscribe) => unsubscribe());
   }
 
-  /// Reads who the token acts as, then shows the console.
+  /// Reads who the token acts as, then shows the console. Opened on the
+  /// users list (or home, which leads there), the list's first page comes in
+  /// the same request as `me`: a caller who may not read users just gets a
+  /// FORBIDDEN for that part.
   async enter() {
     this.setState({ status: 'loading' });
     try {
-      const me = await session.loadMe();
+      const route = currentRoute();
+      let me;
+      if (route.path === '' || route.path === 'users') {
+        const variables = variablesOf(viewFromParams(route.params));
+        const [mine, users] = await runAll([['Me'], ['Users', variables]]);
+        if (mine.error || !mine.data.me) {
+          throw mine.error || new Error('no user behind this token');
+        }
+        me = mine.data.me;
+        this.firstUsers = { variables: JSON.stringify(variables), data: users.data, error: users.error };
+      } else {
+        me = await session.loadMe();
+      }
       this.setState({
         status: 'ready',
         me,
@@ -87,6 +105,14 @@ export class App extends Component {
     }
   };
 
+  /// The users page fetched with `me`, given to the list once: later
+  /// visits load their own.
+  takeFirstUsers() {
+    const first = this.firstUsers;
+    this.firstUsers = null;
+    return first;
+  }
+
   render(_, { status, me, permissions, notice }) {
     if (status === 'loading') {
       return html`<p class="loading" role="status">${t('app.loading')}</p>`;
@@ -109,8 +135,10 @@ export class App extends Component {
         return null;
       case 'users':
         return may('users:read')
-          ? html`<${Users} params=${route.params} />`
+          ? html`<${Users} params=${route.params} permissions=${permissions} initial=${this.takeFirstUsers()} />`
           : html`<${NotAllowed} />`;
+      case 'users/new':
+        return may('users:write') ? html`<${UserCreate} permissions=${permissions} />` : html`<${NotAllowed} />`;
       case 'account':
         return html`<${Account} me=${me} permissions=${permissions} onSelfChanged=${this.refreshMe} />`;
       default:
