@@ -140,6 +140,11 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
     let id = user_id(&server, "user_05").await;
     browser.sign_in(&server).await;
     open_user(&browser, &server, &id).await;
+    // `me`, then the page with its tokens and activity in one request.
+    browser
+        .until("document.querySelector('#user-logs') !== null && document.querySelector('#no-tokens') !== null")
+        .await;
+    assert_eq!(browser.api_requests().await, 2);
     assert_eq!(browser.text("h1.user-name").await, "Person 05");
     assert_eq!(browser.text("#user-id").await, id);
     // Copy puts the id on the clipboard or, where the page may not write

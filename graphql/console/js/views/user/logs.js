@@ -6,13 +6,19 @@ import { errorMessage } from '../../errors.js';
 import { formatDateTime, t } from '../../i18n.js';
 import { Component, html } from '../../ui.js';
 
-/// Props: `user`, `version` (bumped after each change made on the page).
+/// Props: `user`, `version` (bumped after each change made on the page),
+/// `first` (the first page's `UserLogs` answer `{ data, error }` that came
+/// with the page, if any).
 export class Logs extends Component {
   state = { entries: [], pageInfo: null, loading: true, error: null };
   request = 0;
 
   componentDidMount() {
-    this.load(null);
+    if (this.props.first) {
+      this.show(this.props.first, null);
+    } else {
+      this.load(null);
+    }
   }
 
   componentDidUpdate(previous) {
@@ -28,22 +34,30 @@ export class Logs extends Component {
   async load(after) {
     const request = ++this.request;
     this.setState({ loading: true, error: null });
+    let answer;
     try {
-      const data = await run('UserLogs', { id: this.props.user.id, after });
-      if (request !== this.request) {
-        return;
-      }
-      const page = data.user.logs;
-      this.setState(({ entries }) => ({
-        entries: after ? [...entries, ...page.nodes] : page.nodes,
-        pageInfo: page.pageInfo,
-        loading: false,
-      }));
+      answer = { data: await run('UserLogs', { id: this.props.user.id, after }), error: null };
     } catch (error) {
-      if (request === this.request) {
-        this.setState({ loading: false, error: errorMessage(error) });
-      }
+      answer = { data: null, error };
     }
+    if (request === this.request) {
+      this.show(answer, after);
+    }
+  }
+
+  /// Shows a page of entries, after those shown when `after` is a cursor.
+  show({ data, error }, after) {
+    if (error) {
+      this.setState({ loading: false, error: errorMessage(error) });
+      return;
+    }
+    const page = data.user.logs;
+    this.setState(({ entries }) => ({
+      entries: after ? [...entries, ...page.nodes] : page.nodes,
+      pageInfo: page.pageInfo,
+      loading: false,
+      error: null,
+    }));
   }
 
   render(_, { entries, pageInfo, loading, error }) {

@@ -2,7 +2,7 @@
 // part is its own component, shown as far as the caller's permissions
 // allow. Unsaved edits hold the page: the browser asks before unloading
 // it, and the console's own navigation asks with a dialog.
-import { run } from '../../api.js';
+import { run, runAll } from '../../api.js';
 import { ConfirmDialog } from '../../components/confirm-dialog.js';
 import { errorMessage } from '../../errors.js';
 import { t } from '../../i18n.js';
@@ -22,21 +22,23 @@ import { Tokens } from './tokens.js';
 /// Props: `id`, `me`, `permissions`, `title` (for the account page),
 /// `onSelfChanged` (the signed-in user changed: the shell shows its name).
 export class UserPage extends Component {
-  state = { user: null, error: null, version: 0, leaving: null };
+  // `first`: the tokens and logs that came with the user in the page's
+  // first request, for those parts to show without asking again.
+  state = { user: null, first: null, error: null, version: 0, leaving: null };
   // The parts with unsaved changes.
   dirty = new Set();
 
   componentDidMount() {
     this.unguard = guardLeaving(this.guard);
     window.addEventListener('beforeunload', this.beforeUnload);
-    this.load();
+    this.loadFirst();
   }
 
   componentDidUpdate(previous) {
     if (previous.id !== this.props.id) {
       this.dirty.clear();
-      this.setState({ user: null, error: null });
-      this.load();
+      this.setState({ user: null, first: null, error: null });
+      this.loadFirst();
     }
   }
 
@@ -78,19 +80,57 @@ export class UserPage extends Component {
     }
   }
 
-  async load() {
-    const id = this.props.id;
-    const loading = run('User', { id });
-    this.loading = loading;
+  /// The page's first screen in one request: the user, and its tokens and
+  /// logs when the caller may read them (each part fails on its own).
+  async loadFirst() {
+    const { id, me, permissions } = this.props;
+    const abilities = abilitiesOf(permissions, id === me.id);
+    const operations = [['User', { id }]];
+    if (abilities.readTokens) {
+      operations.push(['UserTokens', { id }]);
+    }
+    if (abilities.readLogs) {
+      operations.push(['UserLogs', { id, after: null }]);
+    }
+    let answers;
     try {
-      const data = await loading;
-      if (this.loading === loading) {
-        this.setState({ user: data.user, error: data.user ? null : 'notFound' });
-      }
+      answers = await this.latest(runAll(operations));
     } catch (error) {
-      if (this.loading === loading) {
-        this.setState({ error: errorMessage(error) });
-      }
+      this.show({ data: null, error });
+      return;
+    }
+    const [user, ...rest] = answers;
+    const first = {};
+    if (abilities.readTokens) {
+      first.tokens = rest.shift();
+    }
+    if (abilities.readLogs) {
+      first.logs = rest.shift();
+    }
+    this.show(user, first);
+  }
+
+  async load() {
+    try {
+      this.show({ data: await this.latest(run('User', { id: this.props.id })), error: null });
+    } catch (error) {
+      this.show({ data: null, error });
+    }
+  }
+
+  /// Resolves as `request` does, or never when a later request or leaving
+  /// the page made its answer stale.
+  async latest(request) {
+    this.loading = request;
+    const answer = await request;
+    return this.loading === request ? answer : new Promise(() => {});
+  }
+
+  show({ data, error }, first = this.state.first) {
+    if (error) {
+      this.setState({ error: errorMessage(error) });
+    } else {
+      this.setState({ user: data.user, first, error: data.user ? null : 'notFound' });
     }
   }
 
@@ -108,7 +148,7 @@ export class UserPage extends Component {
     navigate('users');
   };
 
-  render({ me, permissions, title }, { user, error, version, leaving }) {
+  render({ me, permissions, title }, { user, first, error, version, leaving }) {
     if (error === 'notFound') {
       return html`<section><h1>${t('user.notFound.title')}</h1><p>${t('user.notFound.text')}</p></section>`;
     }
@@ -137,8 +177,8 @@ export class UserPage extends Component {
             <${Identities} ...${common} />
           </div>
         </div>
-        ${abilities.readTokens && html`<${Tokens} ...${common} scopes=${grantableScopes(user, permissions)} />`}
-        ${abilities.readLogs && html`<${Logs} user=${user} version=${version} />`}
+        ${abilities.readTokens && html`<${Tokens} ...${common} scopes=${grantableScopes(user, permissions)} first=${first.tokens} />`}
+        ${abilities.readLogs && html`<${Logs} user=${user} version=${version} first=${first.logs} />`}
         <${ConfirmDialog}
           open=${leaving !== null}
           title=${t('user.leave.title')}

@@ -1,5 +1,6 @@
 // The user's roles, each with Remove, and a searchable picker to assign
-// more (`roles(search:)`, debounced like the users search).
+// more (`roles(search:)`, debounced like the users search). The picker
+// asks for roles only once the person goes to it.
 import { run } from '../../api.js';
 import { debounce } from '../../debounce.js';
 import { errorMessage } from '../../errors.js';
@@ -13,12 +14,6 @@ export class Roles extends Component {
   state = { search: '', found: null, busy: false, error: null, searchError: null };
   request = 0;
   searchLater = debounce((search) => this.find(search), SEARCH_DELAY_MS);
-
-  componentDidMount() {
-    if (this.props.abilities.assignRole) {
-      this.find('');
-    }
-  }
 
   componentWillUnmount() {
     this.searchLater.cancel();
@@ -78,6 +73,7 @@ export class Roles extends Component {
             <label for="role-search">${t('user.roles.find')}</label>
             <input id="role-search" type="search" autocomplete="off" maxlength="128" value=${search}
               aria-describedby="role-results-status"
+              onFocus=${() => found === null && this.find(search)}
               onInput=${(e) => {
                 this.setState({ search: e.currentTarget.value });
                 this.searchLater(e.currentTarget.value);

@@ -8,20 +8,32 @@ import { formatDateTime, t } from '../../i18n.js';
 import { Component, html } from '../../ui.js';
 import { TokenCreate } from './token-create.js';
 
-/// Props: `user`, `abilities`, `scopes`, `onChanged`.
+/// Props: `user`, `abilities`, `scopes`, `onChanged`, `first` (the
+/// `UserTokens` answer `{ data, error }` that came with the page, if any).
 export class Tokens extends Component {
   state = { tokens: null, error: null, renaming: null, newName: '', revoking: null, busy: false, actionError: null };
 
   componentDidMount() {
-    this.load();
+    if (this.props.first) {
+      this.show(this.props.first);
+    } else {
+      this.load();
+    }
   }
 
   async load() {
     try {
-      const data = await run('UserTokens', { id: this.props.user.id });
-      this.setState({ tokens: data.user ? data.user.personalAccessTokens : [], error: null });
+      this.show({ data: await run('UserTokens', { id: this.props.user.id }), error: null });
     } catch (error) {
+      this.show({ data: null, error });
+    }
+  }
+
+  show({ data, error }) {
+    if (error) {
       this.setState({ error: errorMessage(error) });
+    } else {
+      this.setState({ tokens: data.user ? data.user.personalAccessTokens : [], error: null });
     }
   }
 
