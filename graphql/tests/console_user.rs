@@ -238,7 +238,7 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
     browser.type_into("#field-name", " Jr").await;
     browser.client.forward().await.unwrap();
     assert_eq!(
-        browser.text("#confirm-title").await,
+        browser.text("dialog[open] h2").await,
         "Leave without saving?"
     );
     browser.click("dialog.confirm[open] button.secondary").await;
@@ -254,7 +254,7 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
     assert_eq!(browser.eval(unload).await, json!(true));
     browser.click("header nav a[href$='/console/users']").await;
     assert_eq!(
-        browser.text("#confirm-title").await,
+        browser.text("dialog[open] h2").await,
         "Leave without saving?"
     );
     browser.click("dialog.confirm[open] button.secondary").await;
@@ -276,7 +276,7 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
     // Signing out asks as well.
     browser.click("#sign-out").await;
     assert_eq!(
-        browser.text("#confirm-title").await,
+        browser.text("dialog[open] h2").await,
         "Leave without saving?"
     );
     browser.click("dialog.confirm[open] button.secondary").await;
@@ -290,7 +290,7 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
             .is_string()
     );
     browser.click("header nav a[href$='/console/users']").await;
-    browser.click("#confirm-yes").await;
+    browser.click("dialog[open] .actions button:last-child").await;
     browser
         .until("document.querySelectorAll('#users tbody tr').length === 20")
         .await;
@@ -392,10 +392,10 @@ async fn browser_user_identity_password_roles_suspend_and_delete() {
     );
     browser.click("#identities button.unlink").await;
     assert_eq!(
-        browser.text("#confirm-title").await,
+        browser.text("dialog[open] h2").await,
         "Unlink this identity?"
     );
-    browser.click("#confirm-yes").await;
+    browser.click("dialog[open] .actions button:last-child").await;
     browser
         .until("document.querySelector('#no-identities') !== null")
         .await;
@@ -456,10 +456,10 @@ async fn browser_user_identity_password_roles_suspend_and_delete() {
     // Suspend, after a confirmation.
     browser.click("#suspend").await;
     assert_eq!(
-        browser.text("#confirm-text").await,
+        browser.text("dialog[open] h2 + p").await,
         "Person 10 will not be able to sign in, and their tokens stop working until reactivated."
     );
-    browser.click("#confirm-yes").await;
+    browser.click("dialog[open] .actions button:last-child").await;
     browser
         .until("document.querySelector('#suspended-badge') !== null")
         .await;
@@ -484,15 +484,15 @@ async fn browser_user_identity_password_roles_suspend_and_delete() {
     // to the list.
     browser.click("#delete-user").await;
     browser
-        .type_into("dialog.confirm[open] #confirm-yes", "\u{E00C}")
+        .type_into("dialog[open] .actions button:last-child", "\u{E00C}")
         .await;
     browser
         .until("document.querySelector('dialog.confirm[open]') === null")
         .await;
     assert!(user(&server, &id, "id").await.is_object());
     browser.click("#delete-user").await;
-    assert_eq!(browser.text("#confirm-title").await, "Delete this user?");
-    browser.click("#confirm-yes").await;
+    assert_eq!(browser.text("dialog[open] h2").await, "Delete this user?");
+    browser.click("dialog[open] .actions button:last-child").await;
     browser
         .until("location.pathname.endsWith('/console/users') && document.querySelectorAll('#users tbody tr').length === 20")
         .await;
@@ -651,10 +651,10 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
         .click("#tokens tr[data-token=ci] button.revoke")
         .await;
     assert_eq!(
-        browser.text("#confirm-text").await,
+        browser.text("dialog[open] h2 + p").await,
         "Anything using “ci” stops working at once. This cannot be undone."
     );
-    browser.click("#confirm-yes").await;
+    browser.click("dialog[open] .actions button:last-child").await;
     browser
         .until("document.querySelector('#tokens tr[data-token=ci].revoked') !== null")
         .await;

@@ -7,6 +7,8 @@ import * as session from '../session.js';
 import { Component, html } from '../ui.js';
 import { variablesOf, viewFromParams } from '../users-view.js';
 import { Account } from './account.js';
+import { RolePage } from './role.js';
+import { Roles } from './roles.js';
 import { Shell } from './shell.js';
 import { SignIn } from './sign-in.js';
 import { UserCreate } from './user-create.js';
@@ -141,9 +143,20 @@ export class App extends Component {
         return may('users:write') ? html`<${UserCreate} permissions=${permissions} />` : html`<${NotAllowed} />`;
       case 'account':
         return html`<${Account} me=${me} permissions=${permissions} onSelfChanged=${this.refreshMe} />`;
+      case 'roles':
+        return may('roles:read')
+          ? html`<${Roles} params=${route.params} permissions=${permissions} />`
+          : html`<${NotAllowed} />`;
       default:
-        return this.userPage(route, me, permissions) || html`<${NotFound} />`;
+        break;
     }
+    const role = /^roles\/([^/]+)$/.exec(route.path);
+    if (role) {
+      return may('roles:read')
+        ? html`<${RolePage} id=${role[1]} params=${route.params} permissions=${permissions} />`
+        : html`<${NotAllowed} />`;
+    }
+    return this.userPage(route, me, permissions) || html`<${NotFound} />`;
   }
 
   /// `users/<id>`: anyone may open their own; others' need `users:read`.

@@ -57,6 +57,7 @@ export class Identities extends Component {
             </table>
           `}
         <${ConfirmDialog}
+          id="unlink-dialog"
           open=${unlinking !== null}
           title=${t('user.identities.confirmTitle')}
           text=${t('user.identities.confirmText', { provider: unlinking || '' })}

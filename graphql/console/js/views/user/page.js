@@ -180,6 +180,7 @@ export class UserPage extends Component {
         ${abilities.readTokens && html`<${Tokens} ...${common} scopes=${grantableScopes(user, permissions)} first=${first.tokens} />`}
         ${abilities.readLogs && html`<${Logs} user=${user} version=${version} first=${first.logs} />`}
         <${ConfirmDialog}
+          id="leave-dialog"
           open=${leaving !== null}
           title=${t('user.leave.title')}
           text=${t('user.leave.text')}

@@ -46,6 +46,7 @@ export class Status extends Component {
           ${abilities.delete && html`<button type="button" id="delete-user" class="danger" onClick=${ask('delete')}>${t('user.delete.action')}</button>`}
         </div>
         <${ConfirmDialog}
+          id="status-dialog"
           open=${asking !== null}
           title=${asking ? t(`user.${asking}.title`) : ''}
           text=${asking ? t(`user.${asking}.text`, { name }) : ''}

@@ -76,6 +76,7 @@ export class Tokens extends Component {
         ${actionError && !revoking && html`<p class="error" role="alert" id="token-error">${actionError}</p>`}
         ${abilities.writeTokens && html`<${TokenCreate} user=${user} scopes=${scopes} onCreated=${this.changed} />`}
         <${ConfirmDialog}
+          id="revoke-dialog"
           open=${revoking !== null}
           title=${t('user.tokens.revokeTitle')}
           text=${t('user.tokens.revokeText', { name: revoking ? revoking.name : '' })}
