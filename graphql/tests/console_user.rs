@@ -290,7 +290,9 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
             .is_string()
     );
     browser.click("header nav a[href$='/console/users']").await;
-    browser.click("dialog[open] .actions button:last-child").await;
+    browser
+        .click("dialog[open] .actions button:last-child")
+        .await;
     browser
         .until("document.querySelectorAll('#users tbody tr').length === 20")
         .await;
@@ -395,7 +397,9 @@ async fn browser_user_identity_password_roles_suspend_and_delete() {
         browser.text("dialog[open] h2").await,
         "Unlink this identity?"
     );
-    browser.click("dialog[open] .actions button:last-child").await;
+    browser
+        .click("dialog[open] .actions button:last-child")
+        .await;
     browser
         .until("document.querySelector('#no-identities') !== null")
         .await;
@@ -459,7 +463,9 @@ async fn browser_user_identity_password_roles_suspend_and_delete() {
         browser.text("dialog[open] h2 + p").await,
         "Person 10 will not be able to sign in, and their tokens stop working until reactivated."
     );
-    browser.click("dialog[open] .actions button:last-child").await;
+    browser
+        .click("dialog[open] .actions button:last-child")
+        .await;
     browser
         .until("document.querySelector('#suspended-badge') !== null")
         .await;
@@ -492,7 +498,9 @@ async fn browser_user_identity_password_roles_suspend_and_delete() {
     assert!(user(&server, &id, "id").await.is_object());
     browser.click("#delete-user").await;
     assert_eq!(browser.text("dialog[open] h2").await, "Delete this user?");
-    browser.click("dialog[open] .actions button:last-child").await;
+    browser
+        .click("dialog[open] .actions button:last-child")
+        .await;
     browser
         .until("location.pathname.endsWith('/console/users') && document.querySelectorAll('#users tbody tr').length === 20")
         .await;
@@ -654,7 +662,9 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
         browser.text("dialog[open] h2 + p").await,
         "Anything using “ci” stops working at once. This cannot be undone."
     );
-    browser.click("dialog[open] .actions button:last-child").await;
+    browser
+        .click("dialog[open] .actions button:last-child")
+        .await;
     browser
         .until("document.querySelector('#tokens tr[data-token=ci].revoked') !== null")
         .await;
