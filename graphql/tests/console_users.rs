@@ -775,16 +775,17 @@ async fn browser_first_screen_is_one_request_and_controls_follow_permissions() {
     sign_out(&browser).await;
 
     // Someone who may not read users: the same single request, whose users
-    // part the API refuses, and their own account is shown.
+    // part the API refuses, and their own account is shown, with the
+    // account page's own parts (user, tokens, logs) in one more request.
     sign_in_as(&browser, &server, "plain", "plain user's password").await;
     browser
         .until("document.querySelector('main h1')?.textContent === 'My account'")
         .await;
     browser.goto(&format!("{}/console/", server.origin)).await;
     browser
-        .until("document.querySelector('main h1')?.textContent === 'My account'")
+        .until("document.querySelector('main h1')?.textContent === 'My account' && document.querySelector('#user-logs') !== null && document.querySelector('#tokens-title') !== null")
         .await;
-    assert_eq!(browser.api_requests().await, 1);
+    assert_eq!(browser.api_requests().await, 2);
 
     // A server that takes no batches: the console falls back to one
     // request per operation (the refused batch, then `Me` and `Users`).

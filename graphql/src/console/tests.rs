@@ -122,7 +122,7 @@ fn every_text_key_the_scripts_name_exists() {
     let english = keys("js/i18n/en.js");
     // Keys appear as string literals: t('users.title'), label: 'users.column.name'.
     let literal = regex::Regex::new(
-        r"'((?:app|language|value|signIn|nav|page|account|users|error|roles)\.[A-Za-z.]+)'",
+        r"'((?:app|language|value|signIn|nav|page|account|users|user|error|roles)\.[A-Za-z.]+)'",
     )
     .unwrap();
     let mut named = 0;

@@ -2,7 +2,7 @@
 // the page for the current route, inside the shell (header, navigation).
 import { runAll, setUnauthenticatedHandler } from '../api.js';
 import { onLanguageChange, t } from '../i18n.js';
-import { currentRoute, navigate, onRouteChange } from '../router.js';
+import { confirmLeaving, currentRoute, navigate, onRouteChange } from '../router.js';
 import * as session from '../session.js';
 import { Component, html } from '../ui.js';
 import { variablesOf, viewFromParams } from '../users-view.js';
@@ -12,6 +12,7 @@ import { Roles } from './roles.js';
 import { Shell } from './shell.js';
 import { SignIn } from './sign-in.js';
 import { UserCreate } from './user-create.js';
+import { User, userIdOf } from './user.js';
 import { Users } from './users.js';
 
 export class App extends Component {
@@ -81,7 +82,22 @@ export class App extends Component {
     }
   }
 
+  /// Reads `me` again after the user changed its own account, so that the
+  /// shell shows the new name.
+  refreshMe = async () => {
+    try {
+      const me = await session.loadMe();
+      this.setState({ me, permissions: session.permissionsOf(me) });
+    } catch {
+      // The page shows its own errors; the shell keeps the old name.
+    }
+  };
+
   signOut = async () => {
+    // Unsaved changes on the page are worth a question first.
+    if (!(await confirmLeaving())) {
+      return;
+    }
     this.setState({ status: 'loading' });
     try {
       await session.signOut();
@@ -126,7 +142,7 @@ export class App extends Component {
       case 'users/new':
         return may('users:write') ? html`<${UserCreate} permissions=${permissions} />` : html`<${NotAllowed} />`;
       case 'account':
-        return html`<${Account} me=${me} />`;
+        return html`<${Account} me=${me} permissions=${permissions} onSelfChanged=${this.refreshMe} />`;
       case 'roles':
         return may('roles:read')
           ? html`<${Roles} params=${route.params} permissions=${permissions} />`
@@ -140,7 +156,19 @@ export class App extends Component {
         ? html`<${RolePage} id=${role[1]} params=${route.params} permissions=${permissions} />`
         : html`<${NotAllowed} />`;
     }
-    return html`<${NotFound} />`;
+    return this.userPage(route, me, permissions) || html`<${NotFound} />`;
+  }
+
+  /// `users/<id>`: anyone may open their own; others' need `users:read`.
+  userPage(route, me, permissions) {
+    const id = userIdOf(route.path);
+    if (!id) {
+      return null;
+    }
+    if (id !== me.id && !permissions.has('users:read')) {
+      return html`<${NotAllowed} />`;
+    }
+    return html`<${User} id=${id} me=${me} permissions=${permissions} onSelfChanged=${this.refreshMe} />`;
   }
 }
 
