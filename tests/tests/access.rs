@@ -820,3 +820,67 @@ async fn my_permissions_are_the_roles_narrowed_by_the_tokens_scopes() {
     let nothing = server.user_with_permissions("powerless", &[]).await;
     assert_eq!(mine(nothing.token).await, json!([]));
 }
+
+#[tokio::test]
+async fn users_edit_their_own_name_avatar_and_profile_but_not_identifiers_or_custom_data() {
+    // What the console's self-service account page offers, over HTTP: a
+    // user without any permission changes its name, avatar and OIDC
+    // profile; its identifiers (how it signs in) and its custom data
+    // (where applications keep entitlements) need `users:write`.
+    let server = TestServer::start().await;
+    let user = server.user_with_permissions("selma", &[]).await;
+    let id = user.id.as_str();
+    let token = Some(user.token.as_str());
+    let edited = server
+        .data_as(
+            token,
+            "mutation($id: ID!) {
+                updateUser(id: $id, input: { name: \"Selma\", avatar: \"https://example.com/s.png\" }) { id }
+                updateUserProfile(id: $id, profile: { locale: \"sv-SE\", address: { locality: \"Mårbacka\" } }) {
+                    name avatar profile { locale address { locality } } }
+            }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        edited["updateUserProfile"],
+        json!({
+            "name": "Selma",
+            "avatar": "https://example.com/s.png",
+            "profile": { "locale": "sv-SE", "address": { "locality": "Mårbacka" } }
+        })
+    );
+    for (input, field) in [
+        ("{ username: \"selma2\" }", "username"),
+        ("{ primaryEmail: \"selma@example.com\" }", "primaryEmail"),
+        ("{ primaryPhone: \"46701234567\" }", "primaryPhone"),
+    ] {
+        let refused = server
+            .graphql_as(
+                token,
+                &format!("mutation($id: ID!) {{ updateUser(id: $id, input: {input}) {{ id }} }}"),
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(refused.code(), "FORBIDDEN", "{}", refused.body);
+        assert!(refused.message().contains(field), "{}", refused.body);
+    }
+    let refused = server
+        .graphql_as(
+            token,
+            "mutation($id: ID!) { updateUserCustomData(id: $id, customData: { plan: \"pro\" }, replace: true) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(refused.code(), "FORBIDDEN", "{}", refused.body);
+    // Nothing of the refused edits was stored.
+    let stored = server
+        .data(
+            "query($id: ID!) { user(id: $id) { username primaryEmail primaryPhone customData } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(stored["user"]["username"], "selma");
+    assert_eq!(stored["user"]["primaryPhone"], Value::Null);
+    assert_eq!(stored["user"]["customData"], json!({}));
+}

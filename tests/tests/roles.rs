@@ -245,3 +245,46 @@ async fn user_roles_of_a_page_are_loaded_in_one_storage_call() {
         assert_eq!(names(&node["roles"]), expected, "roles of user{i}");
     }
 }
+
+#[tokio::test]
+async fn known_permissions_are_listed_to_every_signed_in_caller() {
+    let server = TestServer::start().await;
+    let every = [
+        "users:read",
+        "users:write",
+        "users:delete",
+        "users:password",
+        "roles:read",
+        "roles:write",
+        "logs:read",
+        "tokens:read",
+        "tokens:write",
+    ];
+    let admin = server.data("{ knownPermissions }", json!({})).await;
+    assert_eq!(admin["knownPermissions"], json!(every));
+    // No permission is needed: the list says what a role can grant, not
+    // what the caller holds.
+    let nobody = server.user_with_permissions("nobody", &[]).await;
+    let listed = server
+        .data_as(Some(&nobody.token), "{ knownPermissions }", json!({}))
+        .await;
+    assert_eq!(listed["knownPermissions"], json!(every));
+    let anonymous = server
+        .graphql_as(None, "{ knownPermissions }", json!({}))
+        .await;
+    assert_eq!(anonymous.code(), "UNAUTHENTICATED", "{}", anonymous.body);
+
+    // A role may hold a string the server does not check (for an embedding
+    // application's own use); it is kept as given, beside known ones.
+    let created = server
+        .data(
+            "mutation { createRole(input: { name: \"reports\",
+                permissions: [\"reports:export\", \"users:read\"] }) { permissions } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        created["createRole"]["permissions"],
+        json!(["reports:export", "users:read"])
+    );
+}

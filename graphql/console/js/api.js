@@ -51,44 +51,93 @@ function documentOf(name) {
   return documents.get(name);
 }
 
-/// Runs the operation `name` with `variables`; resolves to its `data`, or
-/// rejects with an ApiError for the first error the API reports.
-export async function run(name, variables = {}) {
-  const query = await documentOf(name);
+function headers() {
   const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
   if (token) {
     headers.Authorization = `Bearer ${token}`;
   }
+  return headers;
+}
+
+/// POSTs `payload` (one request or a batch); resolves to the HTTP status
+/// and the parsed body.
+async function post(payload) {
   let response;
   try {
     response = await fetch(endpoint(), {
       method: 'POST',
-      headers,
-      body: JSON.stringify({ query, variables, operationName: name }),
+      headers: headers(),
+      body: JSON.stringify(payload),
       credentials: 'omit',
       cache: 'no-store',
     });
   } catch (cause) {
     throw new ApiError('NETWORK', String(cause));
   }
-  let body;
   try {
-    body = await response.json();
+    return { status: response.status, body: await response.json() };
   } catch {
     throw new ApiError('NETWORK', `HTTP ${response.status}`, { status: response.status });
   }
-  const first = body.errors && body.errors[0];
-  if (first) {
-    const extensions = first.extensions || {};
-    const error = new ApiError(extensions.code || 'INTERNAL', first.message, {
-      field: extensions.field ?? null,
-      retryAfter: extensions.retryAfter ?? null,
-      status: response.status,
-    });
-    if (response.status === 401 && token) {
-      onUnauthenticated(error);
-    }
+}
+
+/// The first error of a response body as an ApiError, or null.
+function firstError(body, status) {
+  const first = body && body.errors && body.errors[0];
+  if (!first) {
+    return null;
+  }
+  const extensions = first.extensions || {};
+  const error = new ApiError(extensions.code || 'INTERNAL', first.message, {
+    field: extensions.field ?? null,
+    retryAfter: extensions.retryAfter ?? null,
+    status,
+  });
+  if (status === 401 && token) {
+    onUnauthenticated(error);
+  }
+  return error;
+}
+
+async function request(name, variables) {
+  return { query: await documentOf(name), variables, operationName: name };
+}
+
+/// Runs the operation `name` with `variables`; resolves to its `data`, or
+/// rejects with an ApiError for the first error the API reports.
+export async function run(name, variables = {}) {
+  const { status, body } = await post(await request(name, variables));
+  const error = firstError(body, status);
+  if (error) {
     throw error;
   }
   return body.data;
+}
+
+/// Runs several operations, `[name, variables]` each, in one HTTP request
+/// (a GraphQL batch), so that a screen needing several answers costs one
+/// round trip. Resolves to one `{ data, error }` per operation: each fails
+/// on its own (a FORBIDDEN part leaves the others' data). A server that
+/// refuses batches (its `max_batch` set below the count) gets them one by one.
+export async function runAll(operations) {
+  const requests = await Promise.all(operations.map(([name, variables = {}]) => request(name, variables)));
+  const { status, body } = await post(requests);
+  if (Array.isArray(body)) {
+    return body.map((one) => {
+      const error = firstError(one, status);
+      return error ? { data: null, error } : { data: one.data, error: null };
+    });
+  }
+  const error = firstError(body, status);
+  if (error && error.code === 'LIMIT_EXCEEDED') {
+    return Promise.all(
+      operations.map(([name, variables]) =>
+        run(name, variables).then(
+          (data) => ({ data, error: null }),
+          (failure) => ({ data: null, error: failure }),
+        ),
+      ),
+    );
+  }
+  throw error || new ApiError('INTERNAL', 'the server answered a batch with a single response');
 }

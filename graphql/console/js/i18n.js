@@ -84,3 +84,9 @@ export function formatDateTime(iso, { timeStyle = 'short' } = {}) {
 export function has(key) {
   return key in dictionaries[current] || key in en;
 }
+
+/// A calendar day (`YYYY-MM-DD`, as date inputs give it), as a date alone.
+export function formatDate(day) {
+  const [year, month, date] = day.split('-').map(Number);
+  return new Intl.DateTimeFormat(current, { dateStyle: 'medium' }).format(new Date(year, month - 1, date));
+}

@@ -39,7 +39,11 @@ export function signInWithToken(token) {
 /// narrowed by a personal access token's scopes). The API checks every
 /// operation itself; the console only hides what would be refused.
 export async function loadMe() {
-  const data = await run('Me');
+  return signedInFrom(await run('Me'));
+}
+
+/// `{ me, permissions }` from the data of the Me operation.
+export function signedInFrom(data) {
   if (!data.me) {
     throw new Error('no user behind this token');
   }

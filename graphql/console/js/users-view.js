@@ -1,6 +1,8 @@
 // The users list's state: read from and written to the URL's query string
 // (so a view can be bookmarked and shared), and turned into the variables
 // of the Users operation.
+import { conditionsFromParams, encodeCondition, userFilter } from './user-filter.js';
+
 export const PAGE_SIZES = [20, 50, 100];
 const TEXT_FIELDS = ['USERNAME', 'NAME', 'PRIMARY_EMAIL'];
 const SORT_FIELDS = [...TEXT_FIELDS, 'CREATED_AT', 'UPDATED_AT', 'LAST_SIGN_IN_AT'];
@@ -8,7 +10,8 @@ const SORT_FIELDS = [...TEXT_FIELDS, 'CREATED_AT', 'UPDATED_AT', 'LAST_SIGN_IN_A
 const DEFAULT_SORT = { field: 'CREATED_AT', direction: 'DESC' };
 
 /// `q`: the simple search; `sort`: FIELD.DIRECTION; `size`: page size;
-/// `after` / `before`: the cursor of the page shown; `count=1`: show the total.
+/// `after` / `before`: the cursor of the page shown; `count=1`: show the total;
+/// `f` (repeated): the filter's conditions (see user-filter.js).
 export function viewFromParams(params) {
   const [field, direction] = (params.get('sort') || '').split('.');
   const sort =
@@ -24,6 +27,7 @@ export function viewFromParams(params) {
     after,
     before: after ? null : params.get('before') || null,
     count: params.get('count') === '1',
+    filter: conditionsFromParams(params),
   };
 }
 
@@ -47,12 +51,16 @@ export function paramsFromView(view) {
   if (view.count) {
     params.set('count', '1');
   }
+  for (const condition of view.filter) {
+    params.append('f', encodeCondition(condition));
+  }
   return params;
 }
 
 export function variablesOf(view) {
   const variables = {
     search: view.search || null,
+    filter: userFilter(view.filter),
     orderBy: [view.sort],
     withCount: view.count,
   };

@@ -2,10 +2,10 @@
 //! that assign roles to users.
 
 use async_graphql::{Context, ID, Object};
-use usergraph_core::RoleId;
+use usergraph_core::{Permission, RoleId};
 
 use super::connection::{connection_types, page_args, wants_total_count};
-use super::context::service_and_caller;
+use super::context::{require_signed_in, service_and_caller};
 use super::inputs::{CreateRoleInput, UpdateRoleInput};
 use super::scalars::DateTime;
 use super::users::{User, UserConnection};
@@ -107,6 +107,16 @@ impl RolesQuery {
             .await
             .gql()?;
         Ok(RoleConnection(connection))
+    }
+
+    /// Every permission the server checks, in a stable order: what a
+    /// role's `permissions` can grant (a role may also hold other strings,
+    /// which grant nothing here). Needs no permission; an anonymous
+    /// request gets `UNAUTHENTICATED`.
+    async fn known_permissions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<&str>> {
+        let (_, caller) = service_and_caller(ctx)?;
+        require_signed_in(caller)?;
+        Ok(Permission::ALL.iter().map(|p| p.as_str()).collect())
     }
 }
 

@@ -68,6 +68,11 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// `start` with more command-line flags (e.g. `["--max-batch", "1"]`).
+    pub async fn start_with(flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut command = Command::new(BIN);
@@ -81,6 +86,7 @@ impl Server {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--database-url")
             .arg(format!("redb://{}", dir.path().join("db.redb").display()))
+            .args(flags)
             .current_dir(dir.path())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -392,6 +398,11 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Killing chromedriver alone leaves the Chromium it started running,
+        // adopted by init: a browser (and its renderers) per test, for good.
+        let _ = Command::new("pkill")
+            .args(["-TERM", "-P", &self.driver.id().to_string()])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

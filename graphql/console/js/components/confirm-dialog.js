@@ -4,10 +4,12 @@
 import { t } from '../i18n.js';
 import { Component, html } from '../ui.js';
 
-/// Props: `open`, `title`, `text` (what will happen, with counts),
-/// `confirmLabel`, `danger` (styles the confirm button as destructive),
-/// `busy` (the action is running), `error` (a message to show),
-/// `onConfirm`, `onCancel`.
+/// Props: `id` (unique on the page, the prefix of its parts' ids:
+/// `<id>-title`, `<id>-text`, `<id>-yes`; default `confirm`), `open`,
+/// `title`, `text` (what will happen, with counts), `confirmLabel`,
+/// `danger` (styles the confirm button as destructive), `busy` (the
+/// action is running), `error` (a message to show), `onConfirm`,
+/// `onCancel`.
 export class ConfirmDialog extends Component {
   dialog = null;
 
@@ -39,17 +41,18 @@ export class ConfirmDialog extends Component {
     }
   };
 
-  render({ title, text, confirmLabel, danger = false, busy = false, error = null, onConfirm, onCancel }) {
+  render({ id = 'confirm', title, text, confirmLabel, danger = false, busy = false, error = null, onConfirm, onCancel }) {
     return html`
       <dialog
         class="confirm"
         ref=${(element) => (this.dialog = element)}
-        aria-labelledby="confirm-title"
-        aria-describedby="confirm-text"
+        id=${id}
+        aria-labelledby=${`${id}-title`}
+        aria-describedby=${`${id}-text`}
         onCancel=${this.cancel}
       >
-        <h2 id="confirm-title">${title}</h2>
-        <p id="confirm-text">${text}</p>
+        <h2 id=${`${id}-title`}>${title}</h2>
+        <p id=${`${id}-text`}>${text}</p>
         ${error && html`<p class="error" role="alert">${error}</p>`}
         <div class="actions">
           <button type="button" class="secondary" onClick=${onCancel} disabled=${busy}>
@@ -58,7 +61,7 @@ export class ConfirmDialog extends Component {
           <button
             type="button"
             class=${danger ? 'danger' : ''}
-            id="confirm-yes"
+            id=${`${id}-yes`}
             onClick=${onConfirm}
             disabled=${busy}
             aria-busy=${busy ? 'true' : undefined}

@@ -1,5 +1,6 @@
 // A secret (a generated password, a new token) shown once, with a copy
 // button: the API never returns it again, so the text says so.
+import { copyText } from '../clipboard.js';
 import { t } from '../i18n.js';
 import { Component, html } from '../ui.js';
 
@@ -9,17 +10,8 @@ export class SecretOnce extends Component {
   state = { copied: false };
 
   copy = async () => {
-    try {
-      await navigator.clipboard.writeText(this.props.value);
+    if (await copyText(this.props.value, this.output)) {
       this.setState({ copied: true });
-    } catch {
-      // Without clipboard access (an insecure origin), select the text
-      // so that the person can copy it by hand.
-      const range = document.createRange();
-      range.selectNodeContents(this.output);
-      const selection = window.getSelection();
-      selection.removeAllRanges();
-      selection.addRange(range);
     }
   };
 

@@ -111,7 +111,7 @@ export class AuditLog extends Component {
     return html`
       <section class="audit">
         <h1>${t('audit.title')}</h1>
-        <form class="filters" aria-label=${t('audit.filters')} onSubmit=${(e) => e.preventDefault()}>
+        <form class="audit-filters" aria-label=${t('audit.filters')} onSubmit=${(e) => e.preventDefault()}>
           <div>
             <label for="audit-key">${t('audit.key')}</label>
             <input id="audit-key" type="text" list="audit-keys" autocomplete="off" maxlength="128"

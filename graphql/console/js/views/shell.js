@@ -10,6 +10,9 @@ export function Shell({ me, permissions, route, onSignOut, children }) {
   if (permissions.has('users:read')) {
     links.push({ path: 'users', label: t('nav.users') });
   }
+  if (permissions.has('roles:read')) {
+    links.push({ path: 'roles', label: t('nav.roles') });
+  }
   if (permissions.has('logs:read')) {
     links.push({ path: 'logs', label: t('nav.logs') });
   }
@@ -24,7 +27,7 @@ export function Shell({ me, permissions, route, onSignOut, children }) {
           ${links.map(
             (link) => html`
               <li>
-                <a href=${href(link.path)} aria-current=${route === link.path ? 'page' : undefined}>
+                <a href=${href(link.path)} aria-current=${route === link.path || route.startsWith(`${link.path}/`) ? 'page' : undefined}>
                   ${link.label}
                 </a>
               </li>

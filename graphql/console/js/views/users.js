@@ -1,13 +1,16 @@
-// The users list: the simple search (debounced), sortable columns, keyset
-// paging with a choice of page size, and the total on request; all of it
-// in the URL.
+// The users list: the simple search (debounced), the filter builder,
+// sortable columns, keyset paging with a choice of page size, and the total
+// on request, all of it in the URL; rows selected for bulk actions.
 import { run } from '../api.js';
 import { debounce } from '../debounce.js';
 import { errorMessage } from '../errors.js';
 import { formatDateTime, t } from '../i18n.js';
-import { navigate } from '../router.js';
+import { roleChoices } from '../roles.js';
+import { href, navigate } from '../router.js';
 import { Component, html } from '../ui.js';
 import { nextSort, PAGE_SIZES, paramsFromView, variablesOf, viewFromParams } from '../users-view.js';
+import { allowedActions, BulkReport, nameOf, UserBulk } from './user-bulk.js';
+import { UserFilters } from './user-filters.js';
 
 /// Typing waits this long for the next key before searching.
 const SEARCH_DELAY_MS = 300;
@@ -23,22 +26,53 @@ const COLUMNS = [
   { id: 'lastSignIn', label: 'users.column.lastSignIn', sort: 'LAST_SIGN_IN_AT' },
 ];
 
+/// Whether the API refused the filter itself (rather than, say, a cursor).
+function isFilterError(error) {
+  return Boolean(error && error.code === 'VALIDATION' && error.field && error.field.startsWith('filter'));
+}
+
+/// Props: `params` (the URL's), `permissions`, `initial` (the first page,
+/// when the console fetched it along with `me`: `{ variables, data, error }`).
 export class Users extends Component {
   constructor(props) {
     super(props);
-    this.state = { input: viewFromParams(props.params).search, page: null, error: null, loading: true };
+    this.state = {
+      input: viewFromParams(props.params).search,
+      page: null,
+      error: null,
+      loading: true,
+      selected: new Map(),
+      roles: null,
+      rolesError: null,
+      report: null,
+    };
     this.request = 0;
     this.typing = false;
+    this.rolesRequested = false;
+    this.reports = 0;
     this.searchLater = debounce((search) => this.search(search), SEARCH_DELAY_MS);
   }
 
   componentDidMount() {
+    const { initial } = this.props;
+    if (this.view().filter.some((condition) => condition.kind === 'roles')) {
+      this.needRoles();
+    }
+    // The first screen's page came with `me`, in the same request.
+    if (initial && initial.variables === JSON.stringify(variablesOf(this.view()))) {
+      this.setState({ page: initial.data ? initial.data.users : null, error: initial.error, loading: false });
+      return;
+    }
     this.load();
   }
 
   componentDidUpdate(previous) {
     if (previous.params.toString() === this.props.params.toString()) {
       return;
+    }
+    // A bulk action's report is about the page it was done on.
+    if (this.state.report) {
+      this.setState({ report: null });
     }
     // Back, forward or a link changed the search: show it in the box.
     if (!this.typing) {
@@ -70,7 +104,7 @@ export class Users extends Component {
       const data = await run('Users', variablesOf(this.view()));
       // A slower answer to an earlier request must not replace a newer one.
       if (request === this.request) {
-        this.setState({ page: data.users, loading: false });
+        this.setState({ page: data.users, loading: false, selected: new Map() });
       }
     } catch (error) {
       if (request === this.request) {
@@ -98,17 +132,65 @@ export class Users extends Component {
     this.search(this.state.input);
   };
 
+  needRoles = () => {
+    if (this.rolesRequested || !this.props.permissions.has('roles:read')) {
+      return;
+    }
+    this.rolesRequested = true;
+    roleChoices().then(
+      (roles) => this.setState({ roles }),
+      (error) => {
+        this.rolesRequested = false;
+        this.setState({ rolesError: errorMessage(error) });
+      },
+    );
+  };
+
+  filterBy = (filter) => {
+    this.show({ filter, after: null, before: null });
+  };
+
+  select(user, checked) {
+    const selected = new Map(this.state.selected);
+    if (checked) {
+      selected.set(user.id, user);
+    } else {
+      selected.delete(user.id);
+    }
+    this.setState({ selected });
+  }
+
+  selectPage = (event) => {
+    const users = this.state.page ? this.state.page.nodes : [];
+    const selected = event.currentTarget.checked ? new Map(users.map((user) => [user.id, user])) : new Map();
+    this.setState({ selected });
+  };
+
+  finished = (report) => {
+    // Keyed anew, so that each report takes the focus.
+    this.reports += 1;
+    this.setState({ report: { ...report, key: this.reports }, selected: new Map() });
+    this.load();
+  };
+
   sortBy(field) {
     this.show({ sort: nextSort(this.view().sort, field), after: null, before: null });
   }
 
-  render(_, { input, page, error, loading }) {
+  render({ permissions }, { input, page, error, loading, selected, roles, rolesError, report }) {
     const view = this.view();
     const pageInfo = page ? page.pageInfo : null;
     const onFirstPage = !view.after && !view.before;
+    const selectable = allowedActions(permissions).length > 0;
+    const filterError = isFilterError(error) ? error : null;
+    const pageError = filterError ? null : error;
     return html`
       <section class="users">
-        <h1>${t('users.title')}</h1>
+        <div class="heading">
+          <h1>${t('users.title')}</h1>
+          ${permissions.has('users:write') &&
+          html`<a class="button" id="new-user" href=${href('users/new')}>${t('users.create.link')}</a>`}
+        </div>
         <div class="toolbar">
           <form role="search" onSubmit=${this.onSubmit}>
             <label for="user-search">${t('users.search')}</label>
@@ -133,18 +215,41 @@ export class Users extends Component {
             ${t('users.showCount')}
           </label>
         </div>
+        <${UserFilters}
+          conditions=${view.filter}
+          onChange=${this.filterBy}
+          roles=${roles}
+          rolesError=${rolesError}
+          canPickRoles=${permissions.has('roles:read')}
+          onNeedRoles=${this.needRoles}
+          error=${filterError}
+        />
         <p class="summary" role="status" aria-live="polite">
           ${loading ? t('app.loading') : page ? this.summary(page, view) : ''}
         </p>
-        ${error && html`<p class="error" role="alert">${errorMessage(error, 'users')}</p>`}
+        ${pageError && html`<p class="error" role="alert">${errorMessage(pageError, 'users')}</p>`}
+        ${report && html`<${BulkReport} key=${report.key} report=${report} onDismiss=${() => this.setState({ report: null })} />`}
+        ${selectable &&
+        selected.size > 0 &&
+        html`<${UserBulk}
+          users=${[...selected.values()]}
+          permissions=${permissions}
+          roles=${roles}
+          rolesError=${rolesError}
+          onNeedRoles=${this.needRoles}
+          onFinished=${this.finished}
+        />`}
         <div class="table-wrap">
           <table id="users" aria-busy=${loading ? 'true' : 'false'}>
             <caption class="visually-hidden">${t('users.title')}</caption>
             <thead>
-              <tr>${COLUMNS.map((column) => this.header(column, view.sort))}</tr>
+              <tr>${COLUMNS.map((column) => this.header(column, view.sort, selectable && page))}</tr>
             </thead>
             <tbody>
-              ${page && page.nodes.map((user) => row(user))}
+              ${page &&
+              page.nodes.map((user) =>
+                row(user, selectable ? { checked: selected.has(user.id), onChange: (e) => this.select(user, e.currentTarget.checked) } : null),
+              )}
             </tbody>
           </table>
         </div>
@@ -162,6 +267,9 @@ export class Users extends Component {
 
   summary(page, view) {
     if (page.nodes.length === 0) {
+      if (view.filter.length > 0) {
+        return t('users.filter.noMatch');
+      }
       return view.search ? t('users.noMatch', { search: view.search }) : t('users.none');
     }
     if (typeof page.totalCount === 'number') {
@@ -170,7 +278,9 @@ export class Users extends Component {
     return t('users.shown', { count: page.nodes.length });
   }
 
-  header(column, sort) {
+  /// The header of `column`; the username's holds the page's select-all
+  /// box when rows can be selected.
+  header(column, sort, page) {
     const label = t(column.label);
     if (!column.sort) {
       return html`<th scope="col">${label}</th>`;
@@ -179,6 +289,7 @@ export class Users extends Component {
     const direction = active ? (sort.direction === 'ASC' ? 'ascending' : 'descending') : undefined;
     return html`
       <th scope="col" aria-sort=${direction}>
+        ${column.id === 'username' && page && this.selectAll(page)}
         <button type="button" class="sort" data-sort=${column.sort} onClick=${() => this.sortBy(column.sort)}>
           ${label}
           <span aria-hidden="true" class="arrow">${active ? (sort.direction === 'ASC' ? '▲' : '▼') : ''}</span>
@@ -186,13 +297,31 @@ export class Users extends Component {
       </th>
     `;
   }
+
+  selectAll(page) {
+    const { selected } = this.state;
+    const count = page.nodes.filter((user) => selected.has(user.id)).length;
+    return html`
+      <input type="checkbox" id="select-page" class="select" checked=${count > 0 && count === page.nodes.length}
+        indeterminate=${count > 0 && count < page.nodes.length} disabled=${page.nodes.length === 0}
+        onChange=${this.selectPage} />
+      <label for="select-page" class="visually-hidden">${t('users.bulk.selectPage')}</label>
+    `;
+  }
 }
 
-function row(user) {
+/// A user's row. The username links to the user's page; with `selection`,
+/// a checkbox before it selects the row, labelled by that same link (so the
+/// cell's text stays the username alone).
+function row(user, selection) {
   const none = html`<span class="none">${t('value.none')}</span>`;
+  const link = html`<a href=${href(`users/${encodeURIComponent(user.id)}`)}>${nameOf(user)}</a>`;
   return html`
-    <tr key=${user.id} data-id=${user.id}>
-      <td>${user.username || none}</td>
+    <tr key=${user.id} data-id=${user.id} class=${selection && selection.checked ? 'selected' : undefined}>
+      <td class="username">${selection
+        ? html`<input type="checkbox" id=${`select-${user.id}`} class="select" checked=${selection.checked}
+            onChange=${selection.onChange} /><label for=${`select-${user.id}`}>${link}</label>`
+        : link}</td>
       <td>${user.name || none}</td>
       <td>${user.primaryEmail || none}</td>
       <td>${user.primaryPhone || none}</td>
