@@ -175,6 +175,10 @@ pub fn log_matches(entry: &LogEntry, filter: &LogFilter) -> bool {
             .role_id
             .as_ref()
             .is_none_or(|id| entry.role_id.as_ref() == Some(id))
+        && filter
+            .actor_id
+            .as_ref()
+            .is_none_or(|id| entry.actor_id.as_ref() == Some(id))
         && filter.key.as_ref().is_none_or(|key| entry.key == *key)
         && filter.result.is_none_or(|result| entry.result == result)
         && filter

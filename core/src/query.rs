@@ -104,6 +104,11 @@ pub struct RoleSearch {
 pub struct LogFilter {
     pub user_id: Option<UserId>,
     pub role_id: Option<RoleId>,
+    /// The authenticated user who did it. Left out of the cursor scope's
+    /// JSON when absent, so that cursors issued before this field existed
+    /// stay valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<UserId>,
     /// Exact key, e.g. `User.Created`.
     pub key: Option<String>,
     pub result: Option<LogResult>,

@@ -23,7 +23,7 @@ use crate::errors::{
     BAD_REQUEST, LIMIT_EXCEEDED, ensure_codes, request_error, retry_after_secs, server_error,
 };
 use crate::limits::{ApiSettings, DocumentLimits, MAX_JSON_NESTING};
-use crate::loaders::RolesLoader;
+use crate::loaders::{RolesLoader, UsersLoader};
 use crate::nesting;
 use crate::schema::{UsergraphSchema, build_schema};
 
@@ -224,6 +224,7 @@ fn check_documents(
 pub(crate) fn with_caller(request: Request, service: &Service, caller: Caller) -> Request {
     request
         .data(RolesLoader::new(service.clone(), caller.clone()))
+        .data(UsersLoader::new(service.clone(), caller.clone()))
         .data(caller)
 }
 

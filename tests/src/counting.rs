@@ -15,13 +15,15 @@ use usergraph_core::{
 };
 
 /// Delegates everything to the wrapped storage and counts
-/// `role_ids_of_users` calls (what `User.roles` costs), searches that
+/// `role_ids_of_users` calls (what `User.roles` costs), `users` calls
+/// (what `LogEntry.user` and `LogEntry.actor` cost), searches that
 /// asked for a total count, reads of the cursor key, and token lookups
 /// (what authenticating costs).
 #[derive(Debug)]
 pub struct CountingStorage {
     inner: Arc<dyn Storage>,
     role_lookups: AtomicUsize,
+    user_lookups: AtomicUsize,
     counted_searches: AtomicUsize,
     cursor_key_reads: AtomicUsize,
     token_lookups: AtomicUsize,
@@ -33,6 +35,7 @@ impl CountingStorage {
         CountingStorage {
             inner,
             role_lookups: AtomicUsize::new(0),
+            user_lookups: AtomicUsize::new(0),
             counted_searches: AtomicUsize::new(0),
             cursor_key_reads: AtomicUsize::new(0),
             token_lookups: AtomicUsize::new(0),
@@ -54,6 +57,11 @@ impl CountingStorage {
     /// How many `role_ids_of_users` calls were made so far.
     pub fn role_lookups(&self) -> usize {
         self.role_lookups.load(Ordering::SeqCst)
+    }
+
+    /// How many `users` (by ids) calls were made so far.
+    pub fn user_lookups(&self) -> usize {
+        self.user_lookups.load(Ordering::SeqCst)
     }
 
     /// How many searches (of users, roles or logs) asked for a total count.
@@ -82,6 +90,7 @@ impl Storage for CountingStorage {
         self.inner.user(id).await
     }
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>> {
+        self.user_lookups.fetch_add(1, Ordering::SeqCst);
         self.inner.users(ids).await
     }
     async fn user_by_key(&self, key: &UniqueKey) -> Result<Option<User>> {

@@ -18,6 +18,7 @@ use usergraph_tests::{PASSWORD, TestServer};
 fn operations(user: &str, role: &str) -> Vec<(&'static str, String)> {
     let ops = [
         ("me", "{ me { id } }".to_owned()),
+        ("myPermissions", "{ myPermissions }".to_owned()),
         ("user", format!("{{ user(id: \"{user}\") {{ id }} }}")),
         ("users", "{ users { totalCount } }".to_owned()),
         ("role", format!("{{ role(id: \"{role}\") {{ id }} }}")),
@@ -758,6 +759,66 @@ async fn users_change_their_own_password_knowing_the_current_one() {
         .await;
     assert_eq!(old.code(), "UNAUTHENTICATED");
     server.sign_in("changer", "a brand new password").await;
+}
+
+#[tokio::test]
+async fn my_permissions_are_the_roles_narrowed_by_the_tokens_scopes() {
+    let server = TestServer::start().await;
+    let user = server
+        .user_with_permissions("scoped", &["users:write", "logs:read", "users:read"])
+        .await;
+    let mine = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .data_as(Some(&token), "{ myPermissions }", json!({}))
+                .await["myPermissions"]
+                .clone()
+        }
+    };
+    // Sorted by name, whatever order the role lists them in.
+    assert_eq!(
+        mine(user.token.clone()).await,
+        json!(["logs:read", "users:read", "users:write"])
+    );
+    let session = server.sign_in("scoped", PASSWORD).await;
+    assert_eq!(
+        mine(session).await,
+        json!(["logs:read", "users:read", "users:write"])
+    );
+    let scoped = server
+        .create_token(&user.id, "read-only", Some(&["users:read", "logs:read"]))
+        .await;
+    assert_eq!(
+        mine(scoped.secret.clone()).await,
+        json!(["logs:read", "users:read"])
+    );
+    // `me.roles` still lists every permission of the roles: only
+    // `myPermissions` tells what this token may do.
+    let me = server
+        .data_as(
+            Some(&scoped.secret),
+            "{ me { roles { permissions } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        me["me"]["roles"][0]["permissions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let refused = server
+        .graphql_as(
+            Some(&scoped.secret),
+            "mutation { createUser(input: { username: \"not_in_scope\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.code(), "FORBIDDEN");
+    let nothing = server.user_with_permissions("powerless", &[]).await;
+    assert_eq!(mine(nothing.token).await, json!([]));
 }
 
 #[tokio::test]

@@ -199,3 +199,194 @@ async fn logs_filter_by_key_result_and_time() {
         .await;
     assert_eq!(bad_time.code(), "BAD_REQUEST");
 }
+
+const NAMED: &str = "query($filter: LogFilter) { logs(filter: $filter, first: 100) {
+    totalCount nodes { key userId user { id username } actorId actor { id username } } } }";
+
+#[tokio::test]
+async fn entries_name_their_user_and_actor_in_one_lookup_per_page() {
+    let server = TestServer::start().await;
+    let admin = server.data("{ me { username } }", json!({})).await["me"]["username"].clone();
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(
+            server
+                .create_user(json!({ "username": format!("named_{i}") }))
+                .await,
+        );
+    }
+    server
+        .data(
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({ "id": ids[0] }),
+        )
+        .await;
+    let before = server.storage.user_lookups();
+    let data = server
+        .data(NAMED, json!({ "filter": { "actorId": server.admin_id() } }))
+        .await;
+    assert_eq!(
+        server.storage.user_lookups() - before,
+        1,
+        "one batched lookup for every user and actor of the page"
+    );
+    let nodes = data["logs"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 31, "30 creations and a deletion");
+    for node in nodes {
+        assert_eq!(node["actorId"], server.admin_id());
+        assert_eq!(node["actor"]["username"], admin, "{node}");
+        let user_id = node["userId"].as_str().unwrap();
+        if user_id == ids[0] {
+            // Deleted: its entries keep the id, the user is gone.
+            assert_eq!(node["user"], json!(null), "{node}");
+        } else {
+            assert_eq!(node["user"]["id"], json!(user_id), "{node}");
+        }
+    }
+    let named_9 = nodes
+        .iter()
+        .find(|n| n["key"] == "User.Created" && n["userId"] == json!(ids[9]))
+        .unwrap();
+    assert_eq!(named_9["user"]["username"], "named_9");
+    let deleted = nodes
+        .iter()
+        .filter(|n| n["userId"] == json!(ids[0]))
+        .map(|n| n["key"].as_str().unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(deleted, ["User.Deleted", "User.Created"]);
+}
+
+#[tokio::test]
+async fn logs_filter_by_actor_alone_and_with_other_criteria() {
+    let server = TestServer::start().await;
+    let writer = server
+        .user_with_permissions("writer", &["users:write", "users:password"])
+        .await;
+    let made = server
+        .data_as(
+            Some(&writer.token),
+            "mutation { createUser(input: { username: \"made_by_writer\" }) { id } }",
+            json!({}),
+        )
+        .await["createUser"]["id"]
+        .clone();
+    server
+        .data_as(
+            Some(&writer.token),
+            "mutation($id: ID!) { verifyUserPassword(id: $id, password: \"no password\") }",
+            json!({ "id": made }),
+        )
+        .await;
+    let by_writer = server
+        .data(NAMED, json!({ "filter": { "actorId": writer.id } }))
+        .await;
+    assert_eq!(by_writer["logs"]["totalCount"], 2);
+    assert_eq!(
+        keys(&by_writer["logs"]["nodes"]),
+        ["User.Password.Verified", "User.Created"]
+    );
+    assert_eq!(by_writer["logs"]["nodes"][0]["actor"]["username"], "writer");
+    let failed = server
+        .data(
+            NAMED,
+            json!({ "filter": { "actorId": writer.id, "result": "ERROR", "userId": made } }),
+        )
+        .await;
+    assert_eq!(keys(&failed["logs"]["nodes"]), ["User.Password.Verified"]);
+    let created = server
+        .data(
+            NAMED,
+            json!({ "filter": { "actorId": writer.id, "key": "User.Created" } }),
+        )
+        .await;
+    assert_eq!(
+        created["logs"]["nodes"][0]["user"]["username"],
+        "made_by_writer"
+    );
+    // The writer was made by the admin: an entry about the writer, not by it.
+    let about_writer = server
+        .data(
+            NAMED,
+            json!({ "filter": { "actorId": writer.id, "userId": writer.id } }),
+        )
+        .await;
+    assert_eq!(about_writer["logs"]["totalCount"], 0);
+
+    // Paging by actor: one entry a page, and the first page's cursor is
+    // refused for another filter.
+    let page = "query($filter: LogFilter, $after: String) { logs(filter: $filter, first: 1, after: $after) {
+        pageInfo { hasNextPage endCursor } nodes { key } } }";
+    let first = server
+        .data(page, json!({ "filter": { "actorId": writer.id } }))
+        .await;
+    assert_eq!(first["logs"]["pageInfo"]["hasNextPage"], true);
+    let cursor = first["logs"]["pageInfo"]["endCursor"].clone();
+    let second = server
+        .data(
+            page,
+            json!({ "filter": { "actorId": writer.id }, "after": cursor }),
+        )
+        .await;
+    assert_eq!(keys(&second["logs"]["nodes"]), ["User.Created"]);
+    assert_eq!(second["logs"]["pageInfo"]["hasNextPage"], false);
+    let foreign = server
+        .graphql(page, json!({ "filter": {}, "after": cursor }))
+        .await;
+    assert_eq!(foreign.code(), "VALIDATION");
+
+    let malformed = server
+        .graphql(NAMED, json!({ "filter": { "actorId": "not an id!" } }))
+        .await;
+    assert_eq!(malformed.code(), "VALIDATION");
+    assert_eq!(malformed.field(), Some("filter.actorId"));
+}
+
+#[tokio::test]
+async fn without_users_read_log_entries_name_only_the_caller() {
+    let server = TestServer::start().await;
+    let me = server.user_with_permissions("self_service", &[]).await;
+    server
+        .data_as(
+            Some(&me.token),
+            "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"a brand new password\") { id } }",
+            json!({ "c": me.password }),
+        )
+        .await;
+    let own = server
+        .data_as(
+            Some(&me.token),
+            "{ me { logs(first: 100) { nodes { key userId user { username } actorId actor { username } } } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = own["me"]["logs"]["nodes"].as_array().unwrap();
+    let changed = nodes
+        .iter()
+        .find(|n| n["key"] == "User.Password.Changed")
+        .unwrap();
+    assert_eq!(changed["user"]["username"], "self_service");
+    assert_eq!(changed["actor"]["username"], "self_service");
+    // Made by the admin: its id is in the entry, its profile is not.
+    let created = nodes.iter().find(|n| n["key"] == "User.Created").unwrap();
+    assert_eq!(created["user"]["username"], "self_service");
+    assert_eq!(created["actorId"], server.admin_id());
+    assert_eq!(created["actor"], json!(null));
+
+    // `logs:read` alone shows who did what by id only.
+    let auditor = server
+        .user_with_permissions("auditor", &["logs:read"])
+        .await;
+    let seen = server
+        .data_as(
+            Some(&auditor.token),
+            NAMED,
+            json!({ "filter": { "userId": me.id } }),
+        )
+        .await;
+    for node in seen["logs"]["nodes"].as_array().unwrap() {
+        assert_eq!(node["userId"], json!(me.id));
+        assert_eq!(node["user"], json!(null), "{node}");
+        assert_eq!(node["actor"], json!(null), "{node}");
+    }
+    assert!(!seen["logs"]["nodes"].as_array().unwrap().is_empty());
+}

@@ -135,6 +135,7 @@ macro_rules! conformance_suite {
                 filter_by_user_key_result_and_time,
                 caller_details_are_recorded,
                 newest_first_and_paged,
+                filter_by_actor,
             }
             paging {
                 forward_walk_has_no_gaps_or_duplicates,

@@ -529,3 +529,214 @@ pub async fn newest_first_and_paged(fx: Fixture) {
         Some("after"),
     );
 }
+
+/// A caller acting as `user` with every permission, as a signed-in
+/// administrator's token would.
+fn acting_as(user: &usergraph_core::User) -> Caller {
+    Caller {
+        user_id: Some(user.id.clone()),
+        ..Caller::system()
+    }
+}
+
+pub async fn filter_by_actor(fx: Fixture) {
+    let svc = fx.service();
+    let storage = fx.storage().as_ref();
+    let ann = create_named(&svc, "ann").await;
+    let ben = create_named(&svc, "ben").await;
+    let (as_ann, as_ben) = (acting_as(&ann), acting_as(&ben));
+    let create = |caller: Caller, username: &'static str| {
+        let svc = svc.clone();
+        async move {
+            svc.create_user(
+                &caller,
+                CreateUser {
+                    username: Some(username.into()),
+                    ..CreateUser::default()
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let xena = create(as_ann.clone(), "xena").await;
+    let yuri = create(as_ben.clone(), "yuri").await;
+    let (x, y) = (xena.id.as_str(), yuri.id.as_str());
+    svc.set_user_password(&as_ann, x, "xena password".into())
+        .await
+        .unwrap();
+    let between = usergraph_core::time::now();
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    svc.verify_user_password(&as_ann, x, "not xenas".into())
+        .await
+        .unwrap();
+    svc.verify_user_password(&as_ben, x, "xena password".into())
+        .await
+        .unwrap();
+    let role = svc
+        .create_role(
+            &as_ann,
+            usergraph_core::service::CreateRole {
+                name: "Audited".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    svc.assign_user_roles(&as_ann, y, &[role.id.to_string()])
+        .await
+        .unwrap();
+    svc.set_user_suspended(&sys(), y, true).await.unwrap();
+
+    let list = |filter: LogFilter| {
+        let svc = svc.clone();
+        async move {
+            let page = svc
+                .search_logs(&sys(), filter, PageArgs::first(100), true)
+                .await
+                .unwrap();
+            assert_eq!(page.total_count, Some(page.edges.len() as u64));
+            page.nodes().cloned().collect::<Vec<LogEntry>>()
+        }
+    };
+    let by_ann = |filter: LogFilter| LogFilter {
+        actor_id: Some(ann.id.clone()),
+        ..filter
+    };
+    let everything = all_logs(storage).await;
+    let anns: Vec<LogEntry> = everything
+        .iter()
+        .filter(|l| l.actor_id.as_ref() == Some(&ann.id))
+        .cloned()
+        .collect();
+    assert_eq!(list(by_ann(LogFilter::default())).await, anns);
+    assert_eq!(
+        keys(&anns),
+        vec![
+            log_keys::USER_ROLES_ASSIGNED,
+            log_keys::ROLE_CREATED,
+            log_keys::USER_PASSWORD_VERIFIED,
+            log_keys::USER_PASSWORD_SET,
+            log_keys::USER_CREATED,
+        ]
+    );
+
+    let ann_on_xena = list(by_ann(LogFilter {
+        user_id: Some(xena.id.clone()),
+        ..LogFilter::default()
+    }))
+    .await;
+    assert_eq!(
+        keys(&ann_on_xena),
+        vec![
+            log_keys::USER_PASSWORD_VERIFIED,
+            log_keys::USER_PASSWORD_SET,
+            log_keys::USER_CREATED,
+        ]
+    );
+    let ann_on_role = list(by_ann(LogFilter {
+        role_id: Some(role.id.clone()),
+        ..LogFilter::default()
+    }))
+    .await;
+    assert_eq!(keys(&ann_on_role), vec![log_keys::ROLE_CREATED]);
+    let verified = list(by_ann(LogFilter {
+        key: Some(log_keys::USER_PASSWORD_VERIFIED.into()),
+        ..LogFilter::default()
+    }))
+    .await;
+    assert_eq!(verified.len(), 1);
+    assert_eq!(verified[0].result, LogResult::Error);
+    let succeeded = list(LogFilter {
+        actor_id: Some(ben.id.clone()),
+        result: Some(LogResult::Success),
+        ..LogFilter::default()
+    })
+    .await;
+    assert_eq!(
+        keys(&succeeded),
+        vec![log_keys::USER_PASSWORD_VERIFIED, log_keys::USER_CREATED]
+    );
+    let failed_by_ben = list(LogFilter {
+        actor_id: Some(ben.id.clone()),
+        result: Some(LogResult::Error),
+        ..LogFilter::default()
+    })
+    .await;
+    assert!(failed_by_ben.is_empty());
+    let since = list(by_ann(LogFilter {
+        created_from: Some(between),
+        ..LogFilter::default()
+    }))
+    .await;
+    assert_eq!(since, anns[..3].to_vec());
+    let before = list(by_ann(LogFilter {
+        created_until: Some(between),
+        ..LogFilter::default()
+    }))
+    .await;
+    assert_eq!(before, anns[3..].to_vec());
+    // A user who never acted, and entries without an actor (the process's),
+    // match no actor filter.
+    assert!(
+        list(LogFilter {
+            actor_id: Some(xena.id.clone()),
+            ..LogFilter::default()
+        })
+        .await
+        .is_empty()
+    );
+    assert!(everything.iter().any(|l| l.actor_id.is_none()));
+
+    // Paging by actor neither skips nor repeats, counted or not, and a
+    // cursor of the actor's list is refused for the unfiltered list.
+    let mut walked = Vec::new();
+    let mut after = None;
+    for page_no in 0.. {
+        let counted = page_no % 2 == 0;
+        let page = svc
+            .search_logs(
+                &sys(),
+                by_ann(LogFilter::default()),
+                PageArgs {
+                    first: Some(2),
+                    after: after.clone(),
+                    ..PageArgs::default()
+                },
+                counted,
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total_count, counted.then_some(5));
+        walked.extend(page.nodes().cloned());
+        if !page.has_next_page {
+            break;
+        }
+        after = page.end_cursor().map(str::to_owned);
+    }
+    assert_eq!(walked, anns, "paging neither skips nor repeats");
+    let first = svc
+        .search_logs(
+            &sys(),
+            by_ann(LogFilter::default()),
+            PageArgs::first(1),
+            false,
+        )
+        .await
+        .unwrap();
+    expect_err(
+        svc.search_logs(
+            &sys(),
+            LogFilter::default(),
+            PageArgs {
+                first: Some(1),
+                after: first.end_cursor().map(str::to_owned),
+                ..PageArgs::default()
+            },
+            false,
+        )
+        .await,
+        "VALIDATION",
+        Some("after"),
+    );
+}

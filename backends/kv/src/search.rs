@@ -51,6 +51,12 @@ pub(crate) fn roles(txn: &dyn ReadTxn, search: &RoleSearch) -> Result<Page<Role>
 
 /// Logs newest first, from the narrowest index the filter allows: the
 /// user's or the role's entries, or all of them, bounded by the time range.
+///
+/// There is no index by actor: an actor filter reads every entry of the
+/// range chosen above (all entries in the time range, unless a user or a
+/// role narrows it) and keeps the actor's. A page stops reading once it is
+/// full, so a busy actor's recent pages are cheap; a rare actor, a total
+/// count, or the last page read the whole range.
 pub(crate) fn logs(txn: &dyn ReadTxn, search: &LogSearch) -> Result<Page<LogEntry>> {
     let filter = &search.filter;
     let (tree, prefix) = match (&filter.user_id, &filter.role_id) {
@@ -59,9 +65,10 @@ pub(crate) fn logs(txn: &dyn ReadTxn, search: &LogSearch) -> Result<Page<LogEntr
         (None, None) => (Tree::Logs, Vec::new()),
     };
     // The index and time bounds decide the match alone unless the filter
-    // also names a key, a result, or both a user and a role.
+    // also names a key, a result, an actor, or both a user and a role.
     let index_decides = filter.key.is_none()
         && filter.result.is_none()
+        && filter.actor_id.is_none()
         && (filter.user_id.is_none() || filter.role_id.is_none());
     let with_prefix = |tail: &[u8]| [prefix.as_slice(), tail].concat();
     let start = match filter.created_from {

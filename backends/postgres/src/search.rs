@@ -118,6 +118,10 @@ fn push_log_filter(qb: &mut QueryBuilder<Postgres>, search: &LogSearch) {
         qb.push(" AND l.role_id = ")
             .push_bind(role_id.as_str().to_owned());
     }
+    if let Some(actor_id) = &filter.actor_id {
+        qb.push(" AND l.actor_id = ")
+            .push_bind(actor_id.as_str().to_owned());
+    }
     if let Some(key) = &filter.key {
         qb.push(" AND l.key = ").push_bind(key.clone());
     }

@@ -163,6 +163,19 @@ fn role_and_log_cursors_round_trip_and_stay_in_their_list() {
     assert_eq!(decode_log(&logs, &log_cursor, "after").unwrap(), log);
     let everyone = bound(&key(1), Scope::logs(&LogFilter::default()).unwrap());
     assert_refused(decode_log(&everyone, &log_cursor, "after"), "after");
+    let mine_by_me = LogFilter {
+        actor_id: mine.user_id.clone(),
+        ..mine.clone()
+    };
+    let by_me = bound(&key(1), Scope::logs(&mine_by_me).unwrap());
+    assert_refused(decode_log(&by_me, &log_cursor, "after"), "after");
+
+    // Cursors issued before `actor_id` existed stay valid: an absent actor
+    // leaves the scope's JSON as it was.
+    assert_eq!(
+        String::from_utf8(canonical(&mine).unwrap()).unwrap(),
+        r#"{"user_id":"u1","role_id":null,"key":null,"result":null,"created_from":null,"created_until":null}"#
+    );
 
     // Cursors of one kind of list mean nothing to another.
     let all_users = bound(&key(1), users(&[UserOrder::DEFAULT], &UserFilter::All));

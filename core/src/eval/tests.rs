@@ -619,3 +619,63 @@ fn logs_filter_and_order_newest_first() {
     assert_eq!(page.total, Some(6));
     assert_eq!(ids(page), ["l2", "l1"]);
 }
+
+#[test]
+fn logs_filter_by_actor_alone_and_with_the_other_criteria() {
+    let by = |id: &str, created: i64, key: &str, user: &str, actor: Option<&str>| {
+        let mut entry = log(id, created, key, Some(user));
+        entry.actor_id = actor.map(|a| UserId::parse(a).unwrap());
+        entry
+    };
+    let mut failed = by("l4", 4, "User.Updated", "u2", Some("admin"));
+    failed.result = LogResult::Error;
+    let entries = [
+        by("l1", 1, "User.Created", "u1", Some("admin")),
+        by("l2", 2, "User.Updated", "u1", Some("u1")),
+        by("l3", 3, "User.Created", "u2", None),
+        failed,
+    ];
+    let ids = |filter: LogFilter| {
+        search_logs(
+            &entries,
+            &LogSearch {
+                filter,
+                after: None,
+                limit: 10,
+                count_total: false,
+            },
+        )
+        .items
+        .into_iter()
+        .map(|e| e.id.into_string())
+        .collect::<Vec<_>>()
+    };
+    let admin = Some(UserId::parse("admin").unwrap());
+    let by_admin = |filter: LogFilter| LogFilter {
+        actor_id: admin.clone(),
+        ..filter
+    };
+    assert_eq!(ids(by_admin(LogFilter::default())), ["l4", "l1"]);
+    assert_eq!(
+        ids(by_admin(LogFilter {
+            user_id: Some(UserId::parse("u1").unwrap()),
+            ..LogFilter::default()
+        })),
+        ["l1"]
+    );
+    assert_eq!(
+        ids(by_admin(LogFilter {
+            result: Some(LogResult::Error),
+            ..LogFilter::default()
+        })),
+        ["l4"]
+    );
+    // An entry without an actor never matches an actor filter.
+    assert_eq!(
+        ids(LogFilter {
+            actor_id: Some(UserId::parse("u2").unwrap()),
+            ..LogFilter::default()
+        }),
+        Vec::<String>::new()
+    );
+}

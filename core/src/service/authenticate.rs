@@ -96,6 +96,24 @@ impl Service {
         self.load_user(id).await
     }
 
+    /// The permission names this request's credentials carry, sorted by
+    /// name: the roles' permissions as narrowed by a token's scopes when
+    /// the request was authenticated. `UNAUTHENTICATED` for an anonymous
+    /// caller; every permission for the process itself (and for every
+    /// request while authentication is off).
+    pub fn my_permissions(&self, caller: &Caller) -> Result<Vec<&'static str>> {
+        if caller.is_anonymous() {
+            return Err(Error::Unauthenticated);
+        }
+        let mut names: Vec<&'static str> = Permission::ALL
+            .into_iter()
+            .filter(|permission| caller.permissions.allows(*permission))
+            .map(Permission::as_str)
+            .collect();
+        names.sort_unstable();
+        Ok(names)
+    }
+
     /// The permissions the user's roles grant now. Role permissions are free
     /// strings; ones usergraph does not know grant nothing.
     pub(super) async fn permissions_of(&self, user_id: &UserId) -> Result<BTreeSet<Permission>> {

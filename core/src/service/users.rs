@@ -75,6 +75,36 @@ impl Service {
         self.storage.users(ids).await
     }
 
+    /// The users of `ids` this caller may read, by id: its own user always,
+    /// the others with `users:read`. Never refuses: the ids it may not read
+    /// are left out, like the ids of deleted users, so that a list showing
+    /// who did what (`LogEntry.user`, `LogEntry.actor`) shows what it can
+    /// rather than failing whole.
+    pub async fn readable_users(
+        &self,
+        caller: &Caller,
+        ids: &[UserId],
+    ) -> Result<std::collections::HashMap<UserId, User>> {
+        let readable: Vec<UserId> = if caller.permissions.allows(Permission::UsersRead) {
+            ids.to_vec()
+        } else {
+            ids.iter()
+                .filter(|id| guard::is_self(caller, id))
+                .cloned()
+                .collect()
+        };
+        if readable.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        Ok(self
+            .storage
+            .users(&readable)
+            .await?
+            .into_iter()
+            .map(|user| (user.id.clone(), user))
+            .collect())
+    }
+
     pub async fn search_users(
         &self,
         caller: &Caller,

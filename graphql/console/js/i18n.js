@@ -71,14 +71,13 @@ export function formatNumber(value) {
   return new Intl.NumberFormat(current).format(value);
 }
 
-/// A date and time from the API (RFC 3339), in the reader's time zone.
-export function formatDateTime(iso) {
+/// A date and time from the API (RFC 3339), in the reader's time zone;
+/// `timeStyle: 'medium'` adds the seconds (the audit log needs them).
+export function formatDateTime(iso, { timeStyle = 'short' } = {}) {
   if (!iso) {
     return '';
   }
-  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(
-    new Date(iso),
-  );
+  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle }).format(new Date(iso));
 }
 
 /// Whether `key` has a text (in the current language or in English).

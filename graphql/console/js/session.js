@@ -34,13 +34,20 @@ export function signInWithToken(token) {
   remember({ token: token.trim(), kind: 'token' });
 }
 
-/// The signed-in user (`me`), which also proves the token works.
+/// The signed-in user (`me`), which also proves the token works, and the
+/// permissions this token carries (`myPermissions`: the roles' permissions
+/// narrowed by a personal access token's scopes). The API checks every
+/// operation itself; the console only hides what would be refused.
 export async function loadMe() {
-  const data = await run('Me');
+  return signedInFrom(await run('Me'));
+}
+
+/// `{ me, permissions }` from the data of the Me operation.
+export function signedInFrom(data) {
   if (!data.me) {
     throw new Error('no user behind this token');
   }
-  return data.me;
+  return { me: data.me, permissions: new Set(data.myPermissions) };
 }
 
 /// Ends a signIn session on the server, then forgets the token either way:
@@ -58,10 +65,4 @@ export async function signOut() {
 
 export function forget() {
   remember(null);
-}
-
-/// The permissions the user's roles grant. The API checks every operation
-/// itself; the console only hides what would be refused.
-export function permissionsOf(me) {
-  return new Set(me.roles.flatMap((role) => role.permissions));
 }

@@ -1,5 +1,6 @@
 //! Audit logs: the `LogEntry` type, its filter and the `logs` query.
 
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, InputObject, Object};
 use usergraph_core::query::LogFilter as CoreLogFilter;
 use usergraph_core::{Error, RoleId, UserId};
@@ -8,8 +9,10 @@ use super::connection::{connection_types, page_args, wants_total_count};
 use super::context::service_and_caller;
 use super::enums::LogResult;
 use super::scalars::{DateTime, Json};
-use crate::errors::ServiceResultExt;
+use super::users::User;
+use crate::errors::{ServiceResultExt, to_graphql};
 use crate::limits::page_cost;
+use crate::loaders::UsersLoader;
 
 #[derive(Debug)]
 pub struct LogEntry(pub usergraph_core::LogEntry);
@@ -44,6 +47,21 @@ impl LogEntry {
         self.0.actor_id.as_ref().map(|id| ID(id.to_string()))
     }
 
+    /// The user of `userId`: null when there is none, when that user was
+    /// deleted since, or when the caller may not read it (reading another
+    /// user takes `users:read`; one's own user is always readable). The
+    /// users of a whole page are loaded at once.
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        load_user(ctx, self.0.user_id.as_ref()).await
+    }
+
+    /// The user of `actorId`, on the same terms as `user`: a caller without
+    /// `users:read` reading its own entries sees itself here, never another
+    /// actor (only that actor's id).
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        load_user(ctx, self.0.actor_id.as_ref()).await
+    }
+
     /// The token the actor used.
     async fn token_id(&self) -> Option<ID> {
         self.0.token_id.as_ref().map(|id| ID(id.clone()))
@@ -72,6 +90,18 @@ impl LogEntry {
     }
 }
 
+async fn load_user(ctx: &Context<'_>, id: Option<&UserId>) -> async_graphql::Result<Option<User>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let loader = ctx.data::<DataLoader<UsersLoader>>()?;
+    let user = loader
+        .load_one(id.clone())
+        .await
+        .map_err(|e| to_graphql(&e))?;
+    Ok(user.map(User))
+}
+
 connection_types!(LogConnection, LogEdge, LogEntry, usergraph_core::LogEntry);
 
 /// Criteria given together are AND-ed.
@@ -79,6 +109,11 @@ connection_types!(LogConnection, LogEdge, LogEntry, usergraph_core::LogEntry);
 pub struct LogFilter {
     pub user_id: Option<ID>,
     pub role_id: Option<ID>,
+    /// Entries whose actor (the authenticated user who did it) is this
+    /// user. Storage has no index by actor on redb and sled: there the
+    /// filter reads the entries of the rest of the filter's range (all of
+    /// them in the time range, unless `userId` or `roleId` narrows it).
+    pub actor_id: Option<ID>,
     /// Exact key, e.g. `User.Created`.
     pub key: Option<String>,
     pub result: Option<LogResult>,
@@ -110,6 +145,11 @@ impl TryFrom<LogFilter> for CoreLogFilter {
                 .map(|id| RoleId::parse(&id))
                 .transpose()
                 .map_err(|_| invalid_id("filter.roleId"))?,
+            actor_id: filter
+                .actor_id
+                .map(|id| UserId::parse(&id))
+                .transpose()
+                .map_err(|_| invalid_id("filter.actorId"))?,
             key: filter.key,
             result: filter.result.map(Into::into),
             created_from,

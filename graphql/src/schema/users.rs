@@ -261,6 +261,15 @@ impl UsersQuery {
         Ok(Some(User(user)))
     }
 
+    /// The permissions this request's credentials carry, sorted: the
+    /// user's roles' permissions, narrowed by the scopes of the personal
+    /// access token the request authenticated with. Needs no permission;
+    /// an anonymous request gets `UNAUTHENTICATED`.
+    async fn my_permissions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<&'static str>> {
+        let (service, caller) = service_and_caller(ctx)?;
+        service.my_permissions(caller).gql()
+    }
+
     /// Null when no user has this id.
     async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<User>> {
         let (service, caller) = service_and_caller(ctx)?;

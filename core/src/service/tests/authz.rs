@@ -730,3 +730,69 @@ async fn own_logs_are_readable_but_not_someone_elses() {
         .unwrap();
     assert_eq!(mine.total_count, Some(4));
 }
+
+#[tokio::test]
+async fn a_self_service_caller_reads_only_itself_among_log_users() {
+    let fx = fixture().await;
+    let both = [fx.target.id.clone(), fx.actor.clone(), UserId::generate()];
+    let me = Who::Myself.caller(&fx);
+    let mine = fx.service.readable_users(&me, &both).await.unwrap();
+    assert_eq!(
+        mine.keys().collect::<Vec<_>>(),
+        [&fx.target.id],
+        "never the actor, never an error"
+    );
+    let reader = Who::Holding(Permission::UsersRead).caller(&fx);
+    let all = fx.service.readable_users(&reader, &both).await.unwrap();
+    assert_eq!(all.len(), 2, "a deleted or unknown id is left out");
+    assert!(all.contains_key(&fx.actor) && all.contains_key(&fx.target.id));
+    let logs_only = Who::Holding(Permission::LogsRead).caller(&fx);
+    let own = fx.service.readable_users(&logs_only, &both).await.unwrap();
+    assert_eq!(
+        own.keys().collect::<Vec<_>>(),
+        [&fx.actor],
+        "logs:read alone reveals no other profile"
+    );
+    let anonymous = Who::Anonymous.caller(&fx);
+    assert!(
+        fx.service
+            .readable_users(&anonymous, &both)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn my_permissions_are_the_callers_sorted_by_name() {
+    let fx = fixture().await;
+    let err = fx
+        .service
+        .my_permissions(&Who::Anonymous.caller(&fx))
+        .unwrap_err();
+    assert_eq!(err.code(), "UNAUTHENTICATED");
+    assert!(
+        fx.service
+            .my_permissions(&Who::Plain.caller(&fx))
+            .unwrap()
+            .is_empty()
+    );
+    let some = Caller {
+        permissions: Permissions::Only(
+            [
+                Permission::UsersWrite,
+                Permission::LogsRead,
+                Permission::RolesRead,
+            ]
+            .into(),
+        ),
+        ..Who::Plain.caller(&fx)
+    };
+    assert_eq!(
+        fx.service.my_permissions(&some).unwrap(),
+        ["logs:read", "roles:read", "users:write"]
+    );
+    let mut all = Permission::ALL.map(Permission::as_str).to_vec();
+    all.sort_unstable();
+    assert_eq!(fx.service.my_permissions(&Caller::system()).unwrap(), all);
+}

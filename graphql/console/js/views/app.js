@@ -7,6 +7,7 @@ import * as session from '../session.js';
 import { Component, html } from '../ui.js';
 import { variablesOf, viewFromParams } from '../users-view.js';
 import { Account } from './account.js';
+import { AuditLog } from './audit-log.js';
 import { RolePage } from './role.js';
 import { Roles } from './roles.js';
 import { Shell } from './shell.js';
@@ -58,24 +59,19 @@ export class App extends Component {
     this.setState({ status: 'loading' });
     try {
       const route = currentRoute();
-      let me;
+      let signedIn;
       if (route.path === '' || route.path === 'users') {
         const variables = variablesOf(viewFromParams(route.params));
         const [mine, users] = await runAll([['Me'], ['Users', variables]]);
-        if (mine.error || !mine.data.me) {
-          throw mine.error || new Error('no user behind this token');
+        if (mine.error) {
+          throw mine.error;
         }
-        me = mine.data.me;
+        signedIn = session.signedInFrom(mine.data);
         this.firstUsers = { variables: JSON.stringify(variables), data: users.data, error: users.error };
       } else {
-        me = await session.loadMe();
+        signedIn = await session.loadMe();
       }
-      this.setState({
-        status: 'ready',
-        me,
-        permissions: session.permissionsOf(me),
-        notice: null,
-      });
+      this.setState({ status: 'ready', ...signedIn, notice: null });
     } catch {
       session.forget();
       this.setState({ status: 'signed-out', me: null, notice: 'signIn.refused' });
@@ -86,8 +82,7 @@ export class App extends Component {
   /// shell shows the new name.
   refreshMe = async () => {
     try {
-      const me = await session.loadMe();
-      this.setState({ me, permissions: session.permissionsOf(me) });
+      this.setState(await session.loadMe());
     } catch {
       // The page shows its own errors; the shell keeps the old name.
     }
@@ -138,6 +133,10 @@ export class App extends Component {
       case 'users':
         return may('users:read')
           ? html`<${Users} params=${route.params} permissions=${permissions} initial=${this.takeFirstUsers()} />`
+          : html`<${NotAllowed} />`;
+      case 'logs':
+        return may('logs:read')
+          ? html`<${AuditLog} params=${route.params} permissions=${permissions} />`
           : html`<${NotAllowed} />`;
       case 'users/new':
         return may('users:write') ? html`<${UserCreate} permissions=${permissions} />` : html`<${NotAllowed} />`;

@@ -13,6 +13,9 @@ export function Shell({ me, permissions, route, onSignOut, children }) {
   if (permissions.has('roles:read')) {
     links.push({ path: 'roles', label: t('nav.roles') });
   }
+  if (permissions.has('logs:read')) {
+    links.push({ path: 'logs', label: t('nav.logs') });
+  }
   links.push({ path: 'account', label: t('nav.account') });
   const who = me.name || me.username || me.primaryEmail || me.primaryPhone || me.id;
   return html`
