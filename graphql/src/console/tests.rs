@@ -191,6 +191,5 @@ fn the_console_weighs_at_most_150_kb_gzipped() {
         gzip.write_all(&file.data).unwrap();
     }
     let size = gzip.finish().unwrap().len();
-    println!("console: {} files, {size} bytes gzipped", files.len());
     assert!(size <= BUDGET, "{size} bytes gzipped is over {BUDGET}");
 }
