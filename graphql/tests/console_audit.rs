@@ -31,17 +31,6 @@ async fn until_rows(browser: &Browser, keys: &[&str]) {
         .await;
 }
 
-async fn select(browser: &Browser, css: &str, value: &str) {
-    browser
-        .client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .select_by_value(value)
-        .await
-        .unwrap();
-}
-
 /// A user `username` (named `name`) holding `permissions` through a role of
 /// its own, with a password; returns its id and an unscoped token.
 async fn user_with(
@@ -232,7 +221,7 @@ async fn browser_audit_log_shows_filters_and_details_entries_made_through_the_ap
     );
 
     // And by result: only the failed password check.
-    select(&browser, "#audit-result", "ERROR").await;
+    browser.select("#audit-result", "ERROR").await;
     until_rows(&browser, &["User.Password.Verified"]).await;
     assert_eq!(
         browser
@@ -311,7 +300,7 @@ async fn browser_audit_log_shows_filters_and_details_entries_made_through_the_ap
 
     // A preset range: everything happened within the hour; a custom range
     // starting tomorrow holds nothing.
-    select(&browser, "#audit-range", "hour").await;
+    browser.select("#audit-range", "hour").await;
     browser
         .until("new URLSearchParams(location.search).get('range') === 'hour'")
         .await;
@@ -335,7 +324,7 @@ async fn browser_audit_log_shows_filters_and_details_entries_made_through_the_ap
         browser.eval("document.querySelector('#audit-error')").await,
         Value::Null
     );
-    select(&browser, "#audit-range", "custom").await;
+    browser.select("#audit-range", "custom").await;
     let tomorrow = browser
         .eval("new Date(Date.now() + 86400000).toISOString().slice(0, 10) + 'T00:00'")
         .await;
@@ -438,7 +427,7 @@ async fn browser_audit_log_in_french() {
     let server = Server::start().await;
     let browser = Browser::start(&programs).await;
     browser.sign_in(&server).await;
-    select(&browser, "#language", "fr").await;
+    browser.select("#language", "fr").await;
     browser
         .until("document.querySelector('main h1').textContent === 'Utilisateurs'")
         .await;
@@ -492,7 +481,7 @@ async fn browser_audit_log_in_french() {
         format!("{total} entrées sur cette page")
     );
     assert_eq!(browser.text("#older-page").await, "Plus anciennes");
-    select(&browser, "#audit-range", "custom").await;
+    browser.select("#audit-range", "custom").await;
     assert_eq!(browser.text("label[for=audit-from]").await, "Du");
     assert_eq!(
         browser.text("label[for=audit-to]").await,

@@ -15,17 +15,6 @@ use serde_json::{Value, json};
 
 const PASSWORD: &str = "seven quiet lanterns drift";
 
-/// Replaces the value of the field `css` as typing would (an `input` event).
-async fn set_value(browser: &Browser, css: &str, value: &str) {
-    let script = format!(
-        "(() => {{ const e = document.querySelector({css}); e.value = {value}; \
-         e.dispatchEvent(new Event('input', {{ bubbles: true }})); return true; }})()",
-        css = json!(css),
-        value = json!(value),
-    );
-    assert_eq!(browser.eval(&script).await, json!(true));
-}
-
 /// The permissions ticked in the checklist, in its order.
 async fn checked_permissions(browser: &Browser) -> Vec<String> {
     let checked = browser
@@ -58,19 +47,6 @@ async fn create_role(server: &Server, input: Value) -> String {
     data["createRole"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn user_id(server: &Server, username: &str) -> String {
-    let data = server
-        .data(
-            &server.admin_token,
-            "query($q: String!) { users(search: $q) { nodes { id username } } }",
-            json!({ "q": username }),
-        )
-        .await;
-    let nodes = data["users"]["nodes"].as_array().unwrap();
-    let user = nodes.iter().find(|u| u["username"] == username).unwrap();
-    user["id"].as_str().unwrap().to_owned()
-}
-
 async fn assign(server: &Server, user: &str, role: &str) {
     server
         .data(
@@ -100,24 +76,6 @@ async fn user_with(server: &Server, username: &str, permissions: &[&str]) {
         .await;
         assign(server, &id, &role).await;
     }
-}
-
-/// Signs in with the form as `username` and waits for the signed-in shell.
-async fn sign_in_as(browser: &Browser, server: &Server, username: &str) {
-    browser.goto(&server.origin).await;
-    browser.type_into("#identifier", username).await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("#sign-in button[type=submit]").await;
-    browser
-        .until("document.querySelector('#sign-out') !== null")
-        .await;
-}
-
-async fn sign_out(browser: &Browser) {
-    browser.click("#sign-out").await;
-    browser
-        .until("document.querySelector('#sign-in') !== null")
-        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,13 +149,13 @@ async fn browser_roles_are_listed_searched_created_and_edited() {
     );
     assert!(location(&browser).await.contains("q=team-1"));
     assert_eq!(browser.text(".summary").await, "10 of 10 roles");
-    set_value(&browser, "#role-search", "no such role").await;
+    browser.set_value("#role-search", "no such role").await;
     browser
         .until(
             "document.querySelector('.summary').textContent === 'No role matches “no such role”.'",
         )
         .await;
-    set_value(&browser, "#role-search", "").await;
+    browser.set_value("#role-search", "").await;
     browser
         .until("document.querySelectorAll('#roles tbody tr').length === 20")
         .await;
@@ -298,7 +256,7 @@ async fn browser_roles_are_listed_searched_created_and_edited() {
     browser.screenshot("role-edit").await;
 
     // An empty name: the API's VALIDATION error, at the name field.
-    set_value(&browser, "#role-name", "").await;
+    browser.set_value("#role-name", "").await;
     browser.click("#role-save").await;
     browser
         .until(
@@ -390,7 +348,7 @@ async fn browser_roles_are_listed_searched_created_and_edited() {
         .until("document.querySelectorAll('#roles thead th').length === 4 && !document.querySelector('#roles').matches('[aria-busy=true]')")
         .await;
     browser.screenshot("roles").await;
-    set_value(&browser, "#role-search", "s").await;
+    browser.set_value("#role-search", "s").await;
     browser
         .until("[...document.querySelectorAll('#roles tbody tr td:first-child')].some(td => td.textContent.trim() === 'Support Default')")
         .await;
@@ -441,7 +399,7 @@ async fn browser_role_holders_are_paged_removed_and_the_role_deleted() {
     // The harness made user_00 .. user_44; the role goes to the first 25.
     let mut ids = Vec::new();
     for i in 0..25 {
-        ids.push(user_id(&server, &format!("user_{i:02}")).await);
+        ids.push(server.user_id(&format!("user_{i:02}")).await);
     }
     let assignments: Vec<String> = ids
         .iter()
@@ -575,7 +533,7 @@ async fn browser_roles_pages_follow_the_callers_permissions() {
     let browser = Browser::start(&programs).await;
 
     // Only `roles:read`: the list and the role, read-only.
-    sign_in_as(&browser, &server, "reader").await;
+    browser.sign_in_as(&server, "reader", PASSWORD).await;
     let nav = browser.text("header nav").await;
     assert!(nav.contains("Roles") && !nav.contains("Users"), "{nav}");
     browser.click("nav a[href$='/console/roles']").await;
@@ -630,11 +588,11 @@ async fn browser_roles_pages_follow_the_callers_permissions() {
         .await
         .unwrap();
     assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
-    sign_out(&browser).await;
+    browser.sign_out().await;
 
     // `users:write` but fewer permissions than the admin: removing the admin
     // from the admin role is refused, and said on the admin's row.
-    sign_in_as(&browser, &server, "helper").await;
+    browser.sign_in_as(&server, "helper", PASSWORD).await;
     browser
         .goto(&format!("{}/console/roles/{admin_role}", server.origin))
         .await;
@@ -667,12 +625,12 @@ async fn browser_roles_pages_follow_the_callers_permissions() {
         )
         .await;
     assert_eq!(held["user"]["roles"], json!([{ "name": "admin" }]));
-    sign_out(&browser).await;
+    browser.sign_out().await;
 
     // `roles:write` without `logs:read`: a role granting it is refused, said
     // above the buttons; without `users:read` no holders are listed, and the
     // delete confirmation cannot count them.
-    sign_in_as(&browser, &server, "editor").await;
+    browser.sign_in_as(&server, "editor", PASSWORD).await;
     browser
         .goto(&format!("{}/console/roles/new", server.origin))
         .await;
@@ -704,10 +662,10 @@ async fn browser_roles_pages_follow_the_callers_permissions() {
             "document.querySelector('.notice')?.textContent === 'The role “auditors” was deleted.'",
         )
         .await;
-    sign_out(&browser).await;
+    browser.sign_out().await;
 
     // Without `roles:read`: no Roles link, and the page says it is not allowed.
-    sign_in_as(&browser, &server, "nobody").await;
+    browser.sign_in_as(&server, "nobody", PASSWORD).await;
     assert!(!browser.text("header nav").await.contains("Roles"));
     browser
         .goto(&format!("{}/console/roles", server.origin))

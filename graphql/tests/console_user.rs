@@ -11,41 +11,6 @@ mod browser;
 use browser::*;
 use serde_json::{Value, json};
 
-/// The whole response to `query`, sent as `token` (None: anonymous).
-async fn post(server: &Server, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let mut request = server.http.post(format!("{}/graphql", server.origin));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn user_id(server: &Server, username: &str) -> String {
-    let found = server
-        .data(
-            &server.admin_token,
-            "query($q: String!) { users(search: $q) { nodes { id username } } }",
-            json!({ "q": username }),
-        )
-        .await;
-    found["users"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|user| user["username"] == username)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn user(server: &Server, id: &str, fields: &str) -> Value {
     let query = format!("query($id: ID!) {{ user(id: $id) {{ {fields} }} }}");
     server
@@ -56,28 +21,14 @@ async fn user(server: &Server, id: &str, fields: &str) -> Value {
 
 /// Whether signing in with these credentials works.
 async fn signs_in(server: &Server, identifier: &str, password: &str) -> bool {
-    let body = post(
-        server,
-        None,
-        "mutation($i: String!, $p: String!) { signIn(identifier: $i, password: $p) { token } }",
-        json!({ "i": identifier, "p": password }),
-    )
-    .await;
-    body["data"]["signIn"]["token"].is_string()
-}
-
-/// Replaces the value of the field at `css` as a paste would, firing the
-/// `input` event the page listens to.
-async fn set_value(browser: &Browser, css: &str, text: &str) {
-    browser
-        .until(&format!("document.querySelector({css:?}) !== null"))
+    let body = server
+        .respond(
+            None,
+            "mutation($i: String!, $p: String!) { signIn(identifier: $i, password: $p) { token } }",
+            json!({ "i": identifier, "p": password }),
+        )
         .await;
-    let script = format!(
-        "(() => {{ const e = document.querySelector({css:?}); e.value = {text}; \
-         e.dispatchEvent(new Event('input', {{ bubbles: true }})); return true; }})()",
-        text = serde_json::to_string(text).unwrap()
-    );
-    browser.eval(&script).await;
+    body["data"]["signIn"]["token"].is_string()
 }
 
 async fn value(browser: &Browser, css: &str) -> Value {
@@ -137,7 +88,7 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
     };
     let server = Server::start().await;
     let browser = Browser::start(&programs).await;
-    let id = user_id(&server, "user_05").await;
+    let id = server.user_id("user_05").await;
     browser.sign_in(&server).await;
     open_user(&browser, &server, &id).await;
     // `me`, then the page with its tokens and activity in one request.
@@ -204,7 +155,9 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
     );
 
     // The API's refusal shows at the field it names.
-    set_value(&browser, "#field-primaryEmail", "user06@example.com").await;
+    browser
+        .set_value("#field-primaryEmail", "user06@example.com")
+        .await;
     browser.click("#profile-save").await;
     assert_eq!(
         browser.text("#field-primaryEmail-error").await,
@@ -304,14 +257,16 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
     open_user(&browser, &server, &id).await;
     assert_eq!(value(&browser, "#custom-data").await, json!("{}"));
     let sent = browser.api_requests().await;
-    set_value(&browser, "#custom-data", "{\"plan\": \"pro\",\n}").await;
+    browser
+        .set_value("#custom-data", "{\"plan\": \"pro\",\n}")
+        .await;
     browser.click("#custom-data-save").await;
     let refused = browser.text("#custom-data-error").await;
     assert!(
         refused.starts_with("This is not valid JSON (line 2, column 1)"),
         "{refused}"
     );
-    set_value(&browser, "#custom-data", "[1, 2]").await;
+    browser.set_value("#custom-data", "[1, 2]").await;
     browser.click("#custom-data-save").await;
     browser
         .until("document.querySelector('#custom-data-error')?.textContent.startsWith('Custom data must be a JSON object')")
@@ -323,12 +278,9 @@ async fn browser_user_profile_and_custom_data_are_saved_discarded_and_guarded() 
             .await,
         json!("true")
     );
-    set_value(
-        &browser,
-        "#custom-data",
-        "{\"plan\": \"pro\", \"seats\": 3}",
-    )
-    .await;
+    browser
+        .set_value("#custom-data", "{\"plan\": \"pro\", \"seats\": 3}")
+        .await;
     browser.click("#custom-data-save").await;
     browser
         .until("document.querySelector('#custom-data-saved') !== null")
@@ -365,7 +317,7 @@ async fn browser_user_identity_password_roles_suspend_and_delete() {
         return;
     };
     let server = Server::start().await;
-    let id = user_id(&server, "user_10").await;
+    let id = server.user_id("user_10").await;
     let admin = server.admin_token.clone();
     server
         .data(
@@ -520,7 +472,7 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
         return;
     };
     let server = Server::start().await;
-    let id = user_id(&server, "user_12").await;
+    let id = server.user_id("user_12").await;
     let admin = server.admin_token.clone();
     let readers = server
         .data(
@@ -542,12 +494,9 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
 
     // An avatar on another site is not loaded: initials stand for it. One
     // on the server's own origin is shown.
-    set_value(
-        &browser,
-        "#field-avatar",
-        "https://images.example.com/p12.png",
-    )
-    .await;
+    browser
+        .set_value("#field-avatar", "https://images.example.com/p12.png")
+        .await;
     browser.click("#profile-save").await;
     browser
         .until("document.querySelector('#profile-saved') !== null")
@@ -555,7 +504,7 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
     assert_eq!(browser.text(".user-header .avatar.initials").await, "P1");
     assert!(!exists(&browser, "img.avatar").await);
     let own = format!("{}/console/p12.png", server.origin);
-    set_value(&browser, "#field-avatar", &own).await;
+    browser.set_value("#field-avatar", &own).await;
     browser.click("#profile-save").await;
     browser
         .until("document.querySelector('img.avatar') !== null")
@@ -608,9 +557,13 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
         "users:read"
     );
     // It acts as its owner, within its scope.
-    let me = post(&server, Some(&secret), "{ me { username } }", json!({})).await;
+    let me = server
+        .respond(Some(&secret), "{ me { username } }", json!({}))
+        .await;
     assert_eq!(me["data"]["me"]["username"], "user_12");
-    let logs = post(&server, Some(&secret), "{ logs { totalCount } }", json!({})).await;
+    let logs = server
+        .respond(Some(&secret), "{ logs { totalCount } }", json!({}))
+        .await;
     assert_eq!(
         logs["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{logs}"
@@ -650,7 +603,7 @@ async fn browser_token_secret_is_shown_once_then_renamed_and_revoked() {
     browser
         .click("#tokens tr[data-token=deploy] button.rename")
         .await;
-    set_value(&browser, "#token-new-name", "ci").await;
+    browser.set_value("#token-new-name", "ci").await;
     browser.click("#token-rename button[type=submit]").await;
     browser
         .until("document.querySelector('#tokens tr[data-token=ci]') !== null")
@@ -694,7 +647,7 @@ async fn browser_self_service_account_without_admin_controls() {
         )
         .await;
     let id = created["createUser"]["id"].as_str().unwrap().to_owned();
-    let other = user_id(&server, "user_03").await;
+    let other = server.user_id("user_03").await;
     // Something about another user, which Selma must not see.
     server
         .data(
@@ -754,7 +707,7 @@ async fn browser_self_service_account_without_admin_controls() {
         let token = browser
             .eval("JSON.parse(sessionStorage.getItem('usergraph.console.session')).token")
             .await;
-        let body = post(&server, token.as_str(), &mutation, json!({})).await;
+        let body = server.respond(token.as_str(), &mutation, json!({})).await;
         assert_eq!(
             body["errors"][0]["extensions"]["code"], "FORBIDDEN",
             "{body}"
@@ -775,7 +728,7 @@ async fn browser_self_service_account_without_admin_controls() {
         .await;
 
     // Her own name and profile she may change.
-    set_value(&browser, "#field-name", "Selma Lagerlöf").await;
+    browser.set_value("#field-name", "Selma Lagerlöf").await;
     browser.click("#profile-form details summary").await;
     browser.type_into("#field-profile-locale", "sv-SE").await;
     browser.click("#profile-save").await;
@@ -804,7 +757,9 @@ async fn browser_self_service_account_without_admin_controls() {
         browser.text("#current-password-error").await,
         "Invalid input: the current password is not correct"
     );
-    set_value(&browser, "#current-password", "selma's first password").await;
+    browser
+        .set_value("#current-password", "selma's first password")
+        .await;
     browser.click("#password-change-submit").await;
     assert_eq!(
         browser.text("#password-done").await,
@@ -833,7 +788,9 @@ async fn browser_self_service_account_without_admin_controls() {
     browser.click("#token-limit").await;
     browser.click("#token-create-submit").await;
     let secret = browser.text("#token-secret").await;
-    let me = post(&server, Some(&secret), "{ me { username } }", json!({})).await;
+    let me = server
+        .respond(Some(&secret), "{ me { username } }", json!({}))
+        .await;
     assert_eq!(me["data"]["me"]["username"], "selma");
 
     // Her activity, and hers only: what the admin sees filtered on her.
@@ -900,13 +857,13 @@ async fn browser_self_service_account_without_admin_controls() {
     let token = browser
         .eval("JSON.parse(sessionStorage.getItem('usergraph.console.session')).token")
         .await;
-    let body = post(
-        &server,
-        token.as_str(),
-        "mutation($id: ID!) { updateUser(id: $id, input: { name: \"Mine now\" }) { id } }",
-        json!({ "id": other }),
-    )
-    .await;
+    let body = server
+        .respond(
+            token.as_str(),
+            "mutation($id: ID!) { updateUser(id: $id, input: { name: \"Mine now\" }) { id } }",
+            json!({ "id": other }),
+        )
+        .await;
     assert_eq!(
         body["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{body}"

@@ -34,12 +34,6 @@ async fn until_usernames(browser: &Browser, expected: &[&str], slice: &str) {
         .await;
 }
 
-/// Chooses the option of `value` in the select `css`.
-async fn select(browser: &Browser, css: &str, value: &str) {
-    let field = browser.client.find(Locator::Css(css)).await.unwrap();
-    field.select_by_value(value).await.unwrap();
-}
-
 /// Chooses by its text: an option whose text is its value has no `value`
 /// attribute (Preact sets the property only when it differs).
 async fn select_label(browser: &Browser, css: &str, label: &str) {
@@ -50,20 +44,6 @@ async fn select_label(browser: &Browser, css: &str, label: &str) {
 async fn location_search(browser: &Browser) -> String {
     let search = browser.eval("decodeURIComponent(location.search)").await;
     search.as_str().unwrap().to_owned()
-}
-
-async fn user_id(server: &Server, username: &str) -> String {
-    let found = server
-        .data(
-            &server.admin_token,
-            "query($u: String!) { users(filter: { username: { eq: $u } }) { nodes { id } } }",
-            json!({ "u": username }),
-        )
-        .await;
-    found["users"]["nodes"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 async fn create_role(server: &Server, name: &str, permissions: &[&str]) -> String {
@@ -78,7 +58,7 @@ async fn create_role(server: &Server, name: &str, permissions: &[&str]) -> Strin
 }
 
 async fn assign(server: &Server, username: &str, role_id: &str) {
-    let id = user_id(server, username).await;
+    let id = server.user_id(username).await;
     server
         .data(
             &server.admin_token,
@@ -100,42 +80,6 @@ async fn create_user(server: &Server, username: &str, password: &str, role_id: &
     assign(server, username, role_id).await;
 }
 
-/// The whole response of an operation, errors included, as `token` (none:
-/// anonymous).
-async fn respond(server: &Server, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let mut request = server.http.post(format!("{}/graphql", server.origin));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-/// Signs in through the form as someone other than `admin`; waits for
-/// the page they land on.
-async fn sign_in_as(browser: &Browser, server: &Server, identifier: &str, password: &str) {
-    browser.goto(&server.origin).await;
-    browser.type_into("#identifier", identifier).await;
-    browser.type_into("#password", password).await;
-    browser.click("#sign-in button[type=submit]").await;
-    browser
-        .until("document.querySelector('main h1') !== null && document.querySelector('#sign-in') === null")
-        .await;
-}
-
-async fn sign_out(browser: &Browser) {
-    browser.click("#sign-out").await;
-    browser
-        .until("document.querySelector('#sign-in') !== null")
-        .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_filter_builder_keeps_conditions_in_the_url() {
     let Some(programs) = skip_without_browser() else {
@@ -147,7 +91,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
         assign(&server, name, &support).await;
     }
     for name in ["user_02", "user_03", "user_05"] {
-        let id = user_id(&server, name).await;
+        let id = server.user_id(name).await;
         server
             .data(
                 &server.admin_token,
@@ -161,7 +105,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
         ("user_11", "gold"),
         ("user_12", "silver"),
     ] {
-        let id = user_id(&server, name).await;
+        let id = server.user_id(name).await;
         server
             .data(
                 &server.admin_token,
@@ -178,7 +122,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
     select_label(&browser, "#filter-op", "yes").await;
     browser.click("#filter-add").await;
     until_rows(&browser, &["user_05", "user_03", "user_02"]).await;
-    select(&browser, "#filter-kind", "roles").await;
+    browser.select("#filter-kind", "roles").await;
     browser.click(&format!("#filter-roles-{support}")).await;
     browser.click("#filter-add").await;
     until_rows(&browser, &["user_03", "user_02"]).await;
@@ -220,7 +164,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
 
     // A condition on custom data: plan.tier equals gold.
     browser.click("#filter-builder summary").await;
-    select(&browser, "#filter-kind", "data").await;
+    browser.select("#filter-kind", "data").await;
     browser.type_into("#filter-path", "plan.tier").await;
     browser.type_into("#filter-text", "gold").await;
     browser.click("#filter-add").await;
@@ -239,7 +183,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
     // A path deeper than the API allows: its refusal is shown beside the
     // filters, and removing the condition recovers.
     browser.click("#filter-builder summary").await;
-    select(&browser, "#filter-kind", "data").await;
+    browser.select("#filter-kind", "data").await;
     browser
         .type_into("#filter-path", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q")
         .await;
@@ -305,7 +249,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
 
     // The builder itself refuses an incomplete condition.
     browser.click("#filter-builder summary").await;
-    select(&browser, "#filter-kind", "created").await;
+    browser.select("#filter-kind", "created").await;
     browser.click("#filter-add").await;
     assert_eq!(
         browser.text("#filter-form-error").await,
@@ -346,7 +290,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
     )));
     browser.click(".chip-remove").await;
     // Never signed in: everyone but admin.
-    select(&browser, "#filter-kind", "signedIn").await;
+    browser.select("#filter-kind", "signedIn").await;
     select_label(&browser, "#filter-op", "never").await;
     browser.click("#filter-add").await;
     browser.click("#show-count").await;
@@ -356,7 +300,7 @@ async fn browser_filter_builder_keeps_conditions_in_the_url() {
     assert_eq!(browser.text(".chips").await, "Last sign-in: never\n×");
 
     // In French too.
-    select(&browser, "#language", "fr").await;
+    browser.select("#language", "fr").await;
     browser
         .until("document.querySelector('.chip span').textContent === 'Dernière connexion : jamais'")
         .await;
@@ -453,7 +397,7 @@ async fn browser_bulk_actions_confirm_the_count_and_report_each_failure() {
             "document.querySelector('#bulk-role option[value=\"{helpdesk}\"]') !== null"
         ))
         .await;
-    select(&browser, "#bulk-role", &helpdesk).await;
+    browser.select("#bulk-role", &helpdesk).await;
     browser.click("#bulk-assign").await;
     assert_eq!(
         browser.text("#confirm-title").await,
@@ -479,7 +423,7 @@ async fn browser_bulk_actions_confirm_the_count_and_report_each_failure() {
     browser
         .click("#users tbody tr:nth-child(3) input.select")
         .await;
-    select(&browser, "#bulk-role", &helpdesk).await;
+    browser.select("#bulk-role", &helpdesk).await;
     browser.click("#bulk-remove").await;
     browser.click("#confirm-yes").await;
     browser
@@ -488,11 +432,13 @@ async fn browser_bulk_actions_confirm_the_count_and_report_each_failure() {
     browser
         .until("[...document.querySelectorAll('#users tbody tr')].slice(0, 4).map(tr => tr.children[4].textContent).join() === 'helpdesk,—,—,—'")
         .await;
-    sign_out(&browser).await;
+    browser.sign_out().await;
 
     // A helpdesk member may delete, but not a user who outranks them
     // (admin): that user's failure is reported by name, the others go on.
-    sign_in_as(&browser, &server, "helper", "helper's own password").await;
+    browser
+        .sign_in_as(&server, "helper", "helper's own password")
+        .await;
     browser.click("button[data-sort=USERNAME]").await;
     until_rows_start(&browser, &["admin", "helper", "user_00", "user_01"]).await;
     // Without `roles:read` there is no role to pick, so no role actions.
@@ -641,8 +587,7 @@ async fn browser_create_a_user_with_a_typed_or_generated_password() {
     let secret = browser.text("#new-password-secret").await;
     assert!(secret.len() >= 20, "{secret}");
     // It is the password the server keeps: signing in with it works.
-    let signed = respond(
-        &server,
+    let signed = server.respond(
         None,
         "mutation($i: String!, $p: String!) { signIn(identifier: $i, password: $p) { user { username name primaryEmail } } }",
         json!({ "i": "newbie", "p": secret }),
@@ -665,7 +610,7 @@ async fn browser_create_a_user_with_a_typed_or_generated_password() {
         json!([{ "name": "support" }])
     );
     // Once kept, the user's own page follows; the secret is gone.
-    let id = user_id(&server, "newbie").await;
+    let id = server.user_id("newbie").await;
     browser.click(".secret-once .done").await;
     browser
         .until(&format!(
@@ -732,11 +677,13 @@ async fn browser_first_screen_is_one_request_and_controls_follow_permissions() {
         .await;
     until_rows(&browser, &["admin", "plain", "watcher"]).await;
     assert_eq!(browser.api_requests().await, 1);
-    sign_out(&browser).await;
+    browser.sign_out().await;
 
     // A reader sees the list but no selection, no bulk action and no "New
     // user"; the creation page refuses them, and so does the API.
-    sign_in_as(&browser, &server, "watcher", "watcher's own password").await;
+    browser
+        .sign_in_as(&server, "watcher", "watcher's own password")
+        .await;
     browser.client.refresh().await.unwrap();
     browser
         .until("document.querySelectorAll('#users tbody tr').length === 20")
@@ -761,23 +708,25 @@ async fn browser_first_screen_is_one_request_and_controls_follow_permissions() {
         browser.eval("document.querySelector('#create-user')").await,
         Value::Null
     );
-    let refused = respond(
-        &server,
-        token.as_str(),
-        r#"mutation { createUser(input: { username: "sneaky" }) { id } }"#,
-        json!({}),
-    )
-    .await;
+    let refused = server
+        .respond(
+            token.as_str(),
+            r#"mutation { createUser(input: { username: "sneaky" }) { id } }"#,
+            json!({}),
+        )
+        .await;
     assert_eq!(
         refused["errors"][0]["extensions"]["code"],
         json!("FORBIDDEN")
     );
-    sign_out(&browser).await;
+    browser.sign_out().await;
 
     // Someone who may not read users: the same single request, whose users
     // part the API refuses, and their own account is shown, with the
     // account page's own parts (user, tokens, logs) in one more request.
-    sign_in_as(&browser, &server, "plain", "plain user's password").await;
+    browser
+        .sign_in_as(&server, "plain", "plain user's password")
+        .await;
     browser
         .until("document.querySelector('main h1')?.textContent === 'My account'")
         .await;

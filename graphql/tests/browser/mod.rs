@@ -149,6 +149,48 @@ impl Server {
         body["data"].clone()
     }
 
+    /// The whole response to `query`, errors included, as `token` (None:
+    /// anonymous).
+    pub async fn respond(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self.http.post(format!("{}/graphql", self.origin));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The id of the user whose username is exactly `username`.
+    pub async fn user_id(&self, username: &str) -> String {
+        let found = self
+            .data(
+                &self.admin_token,
+                "query($u: String!) { users(filter: { username: { eq: $u } }) { nodes { id } } }",
+                json!({ "u": username }),
+            )
+            .await;
+        found["users"]["nodes"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no user {username}"))
+            .to_owned()
+    }
+
+    /// Gives the user `user_id` the role `role_id`, as the admin.
+    pub async fn assign_role(&self, user_id: &str, role_id: &str) {
+        self.data(
+            &self.admin_token,
+            "mutation($u: ID!, $r: [ID!]!) { assignUserRoles(userId: $u, roleIds: $r) { id } }",
+            json!({ "u": user_id, "r": [role_id] }),
+        )
+        .await;
+    }
+
     pub async fn admin_id(&self) -> String {
         let me = self
             .data(&self.admin_token, "{ me { id } }", json!({}))
@@ -393,6 +435,45 @@ impl Browser {
         self.click("#sign-in button[type=submit]").await;
         self.until("document.querySelectorAll('#users tbody tr').length === 20")
             .await;
+    }
+
+    /// Signs in with the form as someone other than `admin`; waits for the
+    /// signed-in page they land on.
+    pub async fn sign_in_as(&self, server: &Server, identifier: &str, password: &str) {
+        self.goto(&server.origin).await;
+        self.type_into("#identifier", identifier).await;
+        self.type_into("#password", password).await;
+        self.click("#sign-in button[type=submit]").await;
+        self.until(
+            "document.querySelector('#sign-out') !== null && document.querySelector('main h1') !== null",
+        )
+        .await;
+    }
+
+    pub async fn sign_out(&self) {
+        self.click("#sign-out").await;
+        self.until("document.querySelector('#sign-in') !== null")
+            .await;
+    }
+
+    /// Replaces the value of the field `css` as typing would (an `input`
+    /// event), for fields `type_into` cannot clear (dates, textareas).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.until(&format!("document.querySelector({}) !== null", json!(css)))
+            .await;
+        let script = format!(
+            "(() => {{ const e = document.querySelector({css}); e.value = {value}; \
+             e.dispatchEvent(new Event('input', {{ bubbles: true }})); return true; }})()",
+            css = json!(css),
+            value = json!(value),
+        );
+        assert_eq!(self.eval(&script).await, json!(true), "{css}");
+    }
+
+    /// Chooses the option of `value` in the select `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.select_by_value(value).await.unwrap();
     }
 }
 
