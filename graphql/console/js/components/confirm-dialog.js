@@ -1,8 +1,8 @@
 // A modal confirmation for actions that cannot be undone (delete, unlink,
-// revoke, bulk actions). The native <dialog> gives focus trapping, Escape
-// to cancel and the modal role for screen readers.
+// revoke, bulk actions).
 import { t } from '../i18n.js';
-import { Component, html } from '../ui.js';
+import { html } from '../ui.js';
+import { Modal } from './modal.js';
 
 /// Props: `id` (unique on the page, the prefix of its parts' ids:
 /// `<id>-title`, `<id>-text`, `<id>-yes`; default `confirm`), `open`,
@@ -10,66 +10,46 @@ import { Component, html } from '../ui.js';
 /// `danger` (styles the confirm button as destructive), `busy` (the
 /// action is running), `error` (a message to show), `onConfirm`,
 /// `onCancel`.
-export class ConfirmDialog extends Component {
-  dialog = null;
-
-  componentDidMount() {
-    this.sync();
-  }
-
-  componentDidUpdate() {
-    this.sync();
-  }
-
-  sync() {
-    const dialog = this.dialog;
-    if (!dialog) {
-      return;
-    }
-    if (this.props.open && !dialog.open) {
-      dialog.showModal();
-    } else if (!this.props.open && dialog.open) {
-      dialog.close();
-    }
-  }
-
-  cancel = (event) => {
-    // Escape closes a native dialog by itself; keep the state in charge.
-    event.preventDefault();
-    if (!this.props.busy) {
-      this.props.onCancel();
-    }
-  };
-
-  render({ id = 'confirm', title, text, confirmLabel, danger = false, busy = false, error = null, onConfirm, onCancel }) {
-    return html`
-      <dialog
-        class="confirm"
-        ref=${(element) => (this.dialog = element)}
-        id=${id}
-        aria-labelledby=${`${id}-title`}
-        aria-describedby=${`${id}-text`}
-        onCancel=${this.cancel}
-      >
-        <h2 id=${`${id}-title`}>${title}</h2>
-        <p id=${`${id}-text`}>${text}</p>
-        ${error && html`<p class="error" role="alert">${error}</p>`}
-        <div class="actions">
-          <button type="button" class="secondary" onClick=${onCancel} disabled=${busy}>
-            ${t('confirm.cancel')}
-          </button>
-          <button
-            type="button"
-            class=${danger ? 'danger' : ''}
-            id=${`${id}-yes`}
-            onClick=${onConfirm}
-            disabled=${busy}
-            aria-busy=${busy ? 'true' : undefined}
-          >
-            ${confirmLabel}
-          </button>
-        </div>
-      </dialog>
-    `;
-  }
+export function ConfirmDialog({
+  id = 'confirm',
+  open,
+  title,
+  text,
+  confirmLabel,
+  danger = false,
+  busy = false,
+  error = null,
+  onConfirm,
+  onCancel,
+}) {
+  return html`
+    <${Modal}
+      class="confirm"
+      id=${id}
+      open=${open}
+      busy=${busy}
+      onCancel=${onCancel}
+      labelledBy=${`${id}-title`}
+      describedBy=${`${id}-text`}
+    >
+      <h2 id=${`${id}-title`}>${title}</h2>
+      <p id=${`${id}-text`}>${text}</p>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+      <div class="actions">
+        <button type="button" class="secondary" onClick=${onCancel} disabled=${busy}>
+          ${t('confirm.cancel')}
+        </button>
+        <button
+          type="button"
+          class=${danger ? 'danger' : ''}
+          id=${`${id}-yes`}
+          onClick=${onConfirm}
+          disabled=${busy}
+          aria-busy=${busy ? 'true' : undefined}
+        >
+          ${confirmLabel}
+        </button>
+      </div>
+    <//>
+  `;
 }
