@@ -64,6 +64,43 @@ pub struct Server {
     pub admin_token: String,
     pub http: reqwest::Client,
     pub _dir: tempfile::TempDir,
+    /// The PostgreSQL database made for this server, dropped with it.
+    pub scratch_database: Option<String>,
+}
+
+/// Where a test server keeps its data: a fresh store of each backend.
+#[derive(Clone, Copy, Debug)]
+pub enum Store {
+    Redb,
+    Sled,
+    /// A database of its own on the server at `DATABASE_URL`.
+    Postgres,
+}
+
+/// `DATABASE_URL`, the PostgreSQL server the tests may create databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// `postgres_admin_url` with its database replaced by `database`.
+fn postgres_url_for(database: &str) -> String {
+    let admin = postgres_admin_url();
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("DATABASE_URL has a database part");
+    format!("{base}/{database}")
+}
+
+fn psql(command: &str) {
+    let status = Command::new("psql")
+        .arg(postgres_admin_url())
+        .arg("-qc")
+        .arg(command)
+        .stdout(Stdio::null())
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "psql -c {command}");
 }
 
 impl Server {
@@ -73,7 +110,24 @@ impl Server {
 
     /// `start` with more command-line flags (e.g. `["--max-batch", "1"]`).
     pub async fn start_with(flags: &[&str]) -> Self {
+        Self::start_on(Store::Redb, flags).await
+    }
+
+    /// A server on a fresh store of `store`'s backend.
+    pub async fn start_on(store: Store, flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let mut scratch_database = None;
+        let database_url = match store {
+            Store::Redb => format!("redb://{}", dir.path().join("db.redb").display()),
+            Store::Sled => format!("sled://{}", dir.path().join("db.sled").display()),
+            Store::Postgres => {
+                let name = format!("ug_console_{}_{}", std::process::id(), free_port());
+                psql(&format!("DROP DATABASE IF EXISTS {name}"));
+                psql(&format!("CREATE DATABASE {name}"));
+                scratch_database = Some(name.clone());
+                postgres_url_for(&name)
+            }
+        };
         let port = free_port();
         let mut command = Command::new(BIN);
         for (key, _) in std::env::vars() {
@@ -85,7 +139,7 @@ impl Server {
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--database-url")
-            .arg(format!("redb://{}", dir.path().join("db.redb").display()))
+            .arg(&database_url)
             .args(flags)
             .current_dir(dir.path())
             .env("RUST_LOG", "warn")
@@ -112,6 +166,7 @@ impl Server {
             admin_token,
             http: reqwest::Client::new(),
             _dir: dir,
+            scratch_database,
         };
         server.wait_healthy().await;
         server.populate().await;
@@ -241,6 +296,15 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(name) = &self.scratch_database {
+            // `WITH (FORCE)` ends connections the killed server left.
+            let _ = Command::new("psql")
+                .arg(postgres_admin_url())
+                .arg("-qc")
+                .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .stdout(Stdio::null())
+                .status();
+        }
     }
 }
 
