@@ -13,12 +13,14 @@
 //! ```text
 //! cargo bench -p usergraph-tests --bench backends -- --scenario search \
 //!     --users 1000000 [--backends redb] [--iterations 100] [--budget 30] \
-//!     [--walk-budget 120] [--keep DIR]
+//!     [--walk-budget 120] [--keep DIR] [--seed-only]
 //! ```
 //!
 //! `--keep DIR` keeps the seeded redb/sled store in DIR and reuses it on the
 //! next run with the same N and seed (delete it after a storage format
-//! change). `--sled-cache-mb` sets sled's cache (default 256, as the
+//! change). `--seed-only` (with `--keep`) stops once the store is seeded
+//! (or found seeded), for runs that only need the store, such as
+//! `scripts/console-first-screen`. `--sled-cache-mb` sets sled's cache (default 256, as the
 //! server's) for every sled store of the run. `--budget` caps the seconds spent timing one row (at least 5
 //! samples); `--walk-budget` caps the walk to the deep page.
 //!
@@ -48,7 +50,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const USAGE: &str = "usage: backends [--scenario backends|search] [--users 10000,100000] \
                      [--backends redb,sled,postgres] [--iterations 200] [--seed 42] \
                      [search only: --budget SECS] [--walk-budget SECS] [--keep DIR] \
-                     [--sled-cache-mb MB]";
+                     [--seed-only] [--sled-cache-mb MB]";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Scenario {
@@ -66,6 +68,8 @@ struct Args {
     budget: Duration,
     walk_budget: Duration,
     keep: Option<PathBuf>,
+    /// Search only, with `--keep`: seed the store and stop, timing nothing.
+    seed_only: bool,
 }
 
 fn seconds(raw: &str) -> Result<Duration, String> {
@@ -88,11 +92,16 @@ fn parse_args(raw: impl Iterator<Item = String>) -> Result<Args, String> {
         budget: Duration::from_secs(30),
         walk_budget: Duration::from_secs(120),
         keep: None,
+        seed_only: false,
     };
     let mut raw = raw;
     while let Some(flag) = raw.next() {
         // `cargo bench` passes `--bench` to every bench binary.
         if flag == "--bench" {
+            continue;
+        }
+        if flag == "--seed-only" {
+            args.seed_only = true;
             continue;
         }
         let value = raw
@@ -131,6 +140,11 @@ fn parse_args(raw: impl Iterator<Item = String>) -> Result<Args, String> {
             "--users and --iterations must be positive\n{USAGE}"
         ));
     }
+    if args.seed_only && (args.scenario != Scenario::Search || args.keep.is_none()) {
+        return Err(format!(
+            "--seed-only is for --scenario search with --keep\n{USAGE}"
+        ));
+    }
     Ok(args)
 }
 
@@ -151,6 +165,7 @@ async fn search(args: Args) -> Result<(), BoxError> {
         },
         walk_budget: args.walk_budget,
         keep: args.keep.as_deref(),
+        seed_only: args.seed_only,
     };
     for users in args.users.unwrap_or_else(|| vec![100_000]) {
         for &backend in args.backends.as_deref().unwrap_or(&[Backend::Redb]) {

@@ -33,6 +33,8 @@ pub struct Options<'a> {
     /// the sorted listing instead.
     pub walk_budget: Duration,
     pub keep: Option<&'a Path>,
+    /// Stop once the (kept) store is seeded: time nothing.
+    pub seed_only: bool,
 }
 
 #[derive(Debug)]
@@ -57,7 +59,7 @@ pub enum Walk {
     Derived { pages: usize },
 }
 
-/// `None` when the backend cannot be reached.
+/// `None` when the backend cannot be reached, or with `seed_only`.
 pub async fn run(
     backend: Backend,
     users: u64,
@@ -96,6 +98,12 @@ pub async fn run(
         }
     };
     store.settle().await?;
+    if options.seed_only {
+        eprintln!("{backend}: --seed-only: the store of {users} users is ready, nothing timed");
+        drop(service);
+        store.remove().await?;
+        return Ok(None);
+    }
 
     let roles = [
         role(&service, "editor").await?,
