@@ -2,7 +2,7 @@
 // sortable columns, keyset paging with a choice of page size, and the total
 // on request, all of it in the URL; rows selected for bulk actions.
 import { run } from '../api.js';
-import { debounce } from '../debounce.js';
+import { SearchBox } from '../components/search-box.js';
 import { errorMessage } from '../errors.js';
 import { formatDateTime, t } from '../i18n.js';
 import { roleChoices } from '../roles.js';
@@ -11,9 +11,6 @@ import { Component, html } from '../ui.js';
 import { nextSort, PAGE_SIZES, paramsFromView, variablesOf, viewFromParams } from '../users-view.js';
 import { allowedActions, BulkReport, nameOf, UserBulk } from './user-bulk.js';
 import { UserFilters } from './user-filters.js';
-
-/// Typing waits this long for the next key before searching.
-const SEARCH_DELAY_MS = 300;
 
 const COLUMNS = [
   { id: 'username', label: 'users.column.username', sort: 'USERNAME' },
@@ -37,7 +34,6 @@ export class Users extends Component {
   constructor(props) {
     super(props);
     this.state = {
-      input: viewFromParams(props.params).search,
       page: null,
       error: null,
       loading: true,
@@ -47,10 +43,8 @@ export class Users extends Component {
       report: null,
     };
     this.request = 0;
-    this.typing = false;
     this.rolesRequested = false;
     this.reports = 0;
-    this.searchLater = debounce((search) => this.search(search), SEARCH_DELAY_MS);
   }
 
   componentDidMount() {
@@ -74,18 +68,10 @@ export class Users extends Component {
     if (this.state.report) {
       this.setState({ report: null });
     }
-    // Back, forward or a link changed the search: show it in the box.
-    if (!this.typing) {
-      const { search } = this.view();
-      if (search !== this.state.input) {
-        this.setState({ input: search });
-      }
-    }
     this.load();
   }
 
   componentWillUnmount() {
-    this.searchLater.cancel();
     this.request += 1;
   }
 
@@ -113,23 +99,10 @@ export class Users extends Component {
     }
   }
 
-  search(text) {
-    this.typing = false;
-    // A new search replaces the history entry: Back leaves the list rather
-    // than replaying each word typed.
-    this.show({ search: text.trim(), after: null, before: null }, { replace: true });
-  }
-
-  onInput = (event) => {
-    this.typing = true;
-    this.setState({ input: event.currentTarget.value });
-    this.searchLater(event.currentTarget.value);
-  };
-
-  onSubmit = (event) => {
-    event.preventDefault();
-    this.searchLater.cancel();
-    this.search(this.state.input);
+  // A new search replaces the history entry: Back leaves the list rather
+  // than replaying each word typed.
+  search = (text) => {
+    this.show({ search: text, after: null, before: null }, { replace: true });
   };
 
   needRoles = () => {
@@ -177,7 +150,7 @@ export class Users extends Component {
     this.show({ sort: nextSort(this.view().sort, field), after: null, before: null });
   }
 
-  render({ permissions }, { input, page, error, loading, selected, roles, rolesError, report }) {
+  render({ permissions }, { page, error, loading, selected, roles, rolesError, report }) {
     const view = this.view();
     const pageInfo = page ? page.pageInfo : null;
     const onFirstPage = !view.after && !view.before;
@@ -192,18 +165,13 @@ export class Users extends Component {
           html`<a class="button" id="new-user" href=${href('users/new')}>${t('users.create.link')}</a>`}
         </div>
         <div class="toolbar">
-          <form role="search" onSubmit=${this.onSubmit}>
-            <label for="user-search">${t('users.search')}</label>
-            <input
-              id="user-search"
-              type="search"
-              maxlength="128"
-              autocomplete="off"
-              value=${input}
-              placeholder=${t('users.searchPlaceholder')}
-              onInput=${this.onInput}
-            />
-          </form>
+          <${SearchBox}
+            id="user-search"
+            label=${t('users.search')}
+            placeholder=${t('users.searchPlaceholder')}
+            value=${view.search}
+            onSearch=${this.search}
+          />
           <label for="page-size">${t('users.pageSize')}</label>
           <select id="page-size" value=${String(view.size)}
             onChange=${(e) => this.show({ size: Number(e.currentTarget.value), after: null, before: null })}>
