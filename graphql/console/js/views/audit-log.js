@@ -18,7 +18,8 @@ import { UserPicker } from '../components/user-picker.js';
 import { errorMessage } from '../errors.js';
 import { formatDateTime, t } from '../i18n.js';
 import { href, navigate } from '../router.js';
-import { Component, html } from '../ui.js';
+import { html } from '../ui.js';
+import { UrlPage } from './url-page.js';
 
 /// The keys usergraph and its webhook plugin write (README, "Audit log"),
 /// offered as suggestions; any key may be typed, a plugin's own too.
@@ -52,26 +53,11 @@ const KNOWN_KEYS = [
 ];
 
 /// Props: `params` (the URL's), `permissions`.
-export class AuditLog extends Component {
+export class AuditLog extends UrlPage {
   constructor(props) {
     super(props);
     this.state = { page: null, error: null, loading: true, detail: null };
-    this.request = 0;
     this.asof = null;
-  }
-
-  componentDidMount() {
-    this.load();
-  }
-
-  componentDidUpdate(previous) {
-    if (previous.params.toString() !== this.props.params.toString()) {
-      this.load();
-    }
-  }
-
-  componentWillUnmount() {
-    this.request += 1;
   }
 
   view() {
@@ -86,22 +72,16 @@ export class AuditLog extends Component {
     this.show(withFilter(this.view(), changes));
   }
 
-  async load() {
-    const request = ++this.request;
+  load() {
     const { variables, asof } = variablesOf(this.view(), Date.now());
-    this.setState({ loading: true, error: null });
-    try {
-      const data = await run('AuditLog', variables);
-      // A slower answer to an earlier request must not replace a newer one.
-      if (request === this.request) {
+    return this.fetchLatest(
+      () => run('AuditLog', variables),
+      (data) => {
         this.asof = asof;
         this.setState({ page: data.logs, loading: false });
-      }
-    } catch (error) {
-      if (request === this.request) {
-        this.setState({ page: null, error, loading: false });
-      }
-    }
+      },
+      (error) => this.setState({ page: null, error, loading: false }),
+    );
   }
 
   render({ permissions }, { page, error, loading, detail }) {

@@ -8,7 +8,8 @@ import { Pager } from '../components/pager.js';
 import { errorMessage } from '../errors.js';
 import { t } from '../i18n.js';
 import { href, navigate } from '../router.js';
-import { Component, html } from '../ui.js';
+import { html } from '../ui.js';
+import { UrlPage } from './url-page.js';
 
 const PAGE_SIZE = 20;
 
@@ -18,25 +19,14 @@ function displayName(user) {
 
 /// Props: `role` ({ id, name }), `params` (`after` / `before`: the page's
 /// cursor), `canRemove`.
-export class RoleHolders extends Component {
+export class RoleHolders extends UrlPage {
   constructor(props) {
     super(props);
     this.state = { page: null, loading: true, error: null, rowErrors: {}, confirm: null };
-    this.request = 0;
   }
 
-  componentDidMount() {
-    this.load();
-  }
-
-  componentDidUpdate(previous) {
-    if (previous.params.toString() !== this.props.params.toString() || previous.role.id !== this.props.role.id) {
-      this.load();
-    }
-  }
-
-  componentWillUnmount() {
-    this.request += 1;
+  changed(previous) {
+    return super.changed(previous) || previous.role.id !== this.props.role.id;
   }
 
   cursor() {
@@ -44,21 +34,13 @@ export class RoleHolders extends Component {
     return after ? { after } : { before: this.props.params.get('before') || null };
   }
 
-  async load() {
-    const request = ++this.request;
+  load() {
     const { after, before } = this.cursor();
     const variables = before ? { last: PAGE_SIZE, before } : { first: PAGE_SIZE, after: after || null };
-    this.setState({ loading: true, error: null });
-    try {
-      const data = await run('RoleHolders', { id: this.props.role.id, ...variables });
-      if (request === this.request) {
-        this.setState({ page: data.role ? data.role.users : null, loading: false, rowErrors: {} });
-      }
-    } catch (error) {
-      if (request === this.request) {
-        this.setState({ error, loading: false });
-      }
-    }
+    return this.fetchLatest(
+      () => run('RoleHolders', { id: this.props.role.id, ...variables }),
+      (data) => this.setState({ page: data.role ? data.role.users : null, loading: false, rowErrors: {} }),
+    );
   }
 
   go(cursor) {

@@ -7,7 +7,8 @@ import { errorMessage } from '../errors.js';
 import { takeFlash } from '../flash.js';
 import { formatNumber, t } from '../i18n.js';
 import { href, navigate } from '../router.js';
-import { Component, html } from '../ui.js';
+import { html } from '../ui.js';
+import { UrlPage } from './url-page.js';
 
 const PAGE_SIZE = 20;
 
@@ -36,25 +37,10 @@ function paramsOf(view) {
 }
 
 /// Props: `params` (the URL's), `permissions` (the caller's).
-export class Roles extends Component {
+export class Roles extends UrlPage {
   constructor(props) {
     super(props);
     this.state = { page: null, error: null, loading: true, notice: takeFlash() };
-    this.request = 0;
-  }
-
-  componentDidMount() {
-    this.load();
-  }
-
-  componentDidUpdate(previous) {
-    if (previous.params.toString() !== this.props.params.toString()) {
-      this.load();
-    }
-  }
-
-  componentWillUnmount() {
-    this.request += 1;
   }
 
   view() {
@@ -67,28 +53,15 @@ export class Roles extends Component {
     navigate('roles', paramsOf({ ...this.view(), ...changes }), options);
   }
 
-  async load() {
-    const request = ++this.request;
+  load() {
     const view = this.view();
-    this.setState({ loading: true, error: null });
-    try {
-      const data = await run('Roles', {
-        search: view.search || null,
-        first: PAGE_SIZE,
-        after: view.after,
-        withHolders: view.holders,
-      });
-      // A slower answer to an earlier request must not replace a newer one.
-      if (request === this.request) {
-        // The holders column follows the page shown, not the URL, until
-        // the page asked for arrives.
-        this.setState({ page: data.roles, counted: view.holders, loading: false });
-      }
-    } catch (error) {
-      if (request === this.request) {
-        this.setState({ error, loading: false });
-      }
-    }
+    const variables = { search: view.search || null, first: PAGE_SIZE, after: view.after, withHolders: view.holders };
+    // The holders column follows the page shown, not the URL, until the
+    // page asked for arrives.
+    return this.fetchLatest(
+      () => run('Roles', variables),
+      (data) => this.setState({ page: data.roles, counted: view.holders, loading: false }),
+    );
   }
 
   render({ permissions }, { page, counted, error, loading, notice }) {
