@@ -175,7 +175,9 @@ impl Binding {
     }
 }
 
-fn invalid(field: &str) -> Error {
+/// The error for a cursor that this list, order, filter and search never
+/// issued.
+pub fn invalid(field: &str) -> Error {
     Error::validation(
         field,
         format!("{field} is not a cursor of this list, order, filter and search"),

@@ -390,3 +390,41 @@ async fn without_users_read_log_entries_name_only_the_caller() {
     }
     assert!(!seen["logs"]["nodes"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_users_logs_filtered_on_another_user_are_empty_and_refuse_any_cursor() {
+    let server = TestServer::start().await;
+    let a = server
+        .create_user(json!({ "username": "a", "password": "the password" }))
+        .await;
+    let b = server
+        .create_user(json!({ "username": "b", "password": "the password" }))
+        .await;
+    let query = "query($id: ID!, $filter: LogFilter, $after: String) {
+        user(id: $id) { logs(filter: $filter, first: 1, after: $after) {
+            totalCount nodes { key } pageInfo { endCursor } } } }";
+
+    // No entry is about two users.
+    let empty = server
+        .data(query, json!({ "id": a, "filter": { "userId": b } }))
+        .await;
+    assert_eq!(empty["user"]["logs"]["totalCount"], 0);
+    assert_eq!(empty["user"]["logs"]["nodes"], json!([]));
+
+    // A cursor that page never issued is refused, whether made up or
+    // taken from another page of the same user.
+    let genuine = server
+        .data(query, json!({ "id": a, "filter": null }))
+        .await["user"]["logs"]["pageInfo"]["endCursor"]
+        .clone();
+    assert!(genuine.is_string());
+    for cursor in [genuine, json!("made-up")] {
+        let refused = server
+            .graphql(
+                query,
+                json!({ "id": a, "filter": { "userId": b }, "after": cursor }),
+            )
+            .await;
+        assert_eq!(refused.code(), "VALIDATION", "{cursor}");
+    }
+}

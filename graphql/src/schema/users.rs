@@ -122,22 +122,14 @@ impl User {
         after: Option<String>,
     ) -> async_graphql::Result<LogConnection> {
         let (service, caller) = service_and_caller(ctx)?;
-        let mut filter = match filter {
+        let filter = match filter {
             Some(filter) => CoreLogFilter::try_from(filter).gql()?,
             None => CoreLogFilter::default(),
         };
-        if filter.user_id.as_ref().is_some_and(|id| *id != self.0.id) {
-            return Ok(LogConnection(usergraph_core::page::Connection {
-                edges: Vec::new(),
-                has_next_page: false,
-                has_previous_page: false,
-                total_count: Some(0),
-            }));
-        }
-        filter.user_id = Some(self.0.id.clone());
         let connection = service
-            .search_logs(
+            .user_logs(
                 caller,
+                &self.0.id,
                 filter,
                 page_args(first, after, None, None),
                 wants_total_count(ctx),
