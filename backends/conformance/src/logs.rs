@@ -8,7 +8,7 @@ use usergraph_core::model::log_keys;
 use usergraph_core::page::PageArgs;
 use usergraph_core::query::LogFilter;
 use usergraph_core::service::{CreateUser, IdentityInput, Patch, ProfileInput, UpdateUser};
-use usergraph_core::{Caller, LogEntry, LogResult, PasswordAlgorithm};
+use usergraph_core::{Caller, LogEntry, LogResult, PasswordAlgorithm, Service};
 
 use crate::Fixture;
 use crate::passwords::bcrypt_digest;
@@ -489,30 +489,7 @@ pub async fn newest_first_and_paged(fx: Fixture) {
         Some(log_keys::USER_CREATED)
     );
 
-    let mut walked = Vec::new();
-    let mut after = None;
-    for page_no in 0.. {
-        let counted = page_no % 2 == 1;
-        let page = svc
-            .search_logs(
-                &sys(),
-                LogFilter::default(),
-                PageArgs {
-                    first: Some(3),
-                    after: after.clone(),
-                    ..PageArgs::default()
-                },
-                counted,
-            )
-            .await
-            .unwrap();
-        assert_eq!(page.total_count, counted.then_some(10));
-        walked.extend(page.nodes().cloned());
-        if !page.has_next_page {
-            break;
-        }
-        after = page.end_cursor().map(str::to_owned);
-    }
+    let walked = walk(&svc, LogFilter::default(), 3, 1, 10).await;
     assert_eq!(walked, all, "paging neither skips nor repeats");
     expect_err(
         svc.search_logs(
@@ -690,30 +667,7 @@ pub async fn filter_by_actor(fx: Fixture) {
 
     // Paging by actor neither skips nor repeats, counted or not, and a
     // cursor of the actor's list is refused for the unfiltered list.
-    let mut walked = Vec::new();
-    let mut after = None;
-    for page_no in 0.. {
-        let counted = page_no % 2 == 0;
-        let page = svc
-            .search_logs(
-                &sys(),
-                by_ann(LogFilter::default()),
-                PageArgs {
-                    first: Some(2),
-                    after: after.clone(),
-                    ..PageArgs::default()
-                },
-                counted,
-            )
-            .await
-            .unwrap();
-        assert_eq!(page.total_count, counted.then_some(5));
-        walked.extend(page.nodes().cloned());
-        if !page.has_next_page {
-            break;
-        }
-        after = page.end_cursor().map(str::to_owned);
-    }
+    let walked = walk(&svc, by_ann(LogFilter::default()), 2, 0, 5).await;
     assert_eq!(walked, anns, "paging neither skips nor repeats");
     let first = svc
         .search_logs(
@@ -739,4 +693,41 @@ pub async fn filter_by_actor(fx: Fixture) {
         "VALIDATION",
         Some("after"),
     );
+}
+
+/// Every entry `filter` selects, walked `first` at a time; pages whose
+/// number has the parity `counted_parity` ask for the total, which must be
+/// `total` (counting must not change the page).
+async fn walk(
+    svc: &Service,
+    filter: LogFilter,
+    first: i64,
+    counted_parity: usize,
+    total: u64,
+) -> Vec<LogEntry> {
+    let mut walked = Vec::new();
+    let mut after = None;
+    for page_no in 0.. {
+        let counted = page_no % 2 == counted_parity;
+        let page = svc
+            .search_logs(
+                &sys(),
+                filter.clone(),
+                PageArgs {
+                    first: Some(first),
+                    after: after.clone(),
+                    ..PageArgs::default()
+                },
+                counted,
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total_count, counted.then_some(total));
+        walked.extend(page.nodes().cloned());
+        if !page.has_next_page {
+            break;
+        }
+        after = page.end_cursor().map(str::to_owned);
+    }
+    walked
 }

@@ -6,7 +6,7 @@ use crate::cursor::Scope;
 use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::model::LogEntry;
-use crate::page::{Connection, PageArgs};
+use crate::page::{Connection, PageArgs, PageRequest};
 use crate::query::{LogFilter, LogSearch};
 use crate::{cursor, eval};
 
@@ -31,10 +31,7 @@ impl Service {
         if !contradictory {
             return self.search_logs(caller, filter, page, count_total).await;
         }
-        if !guard::is_self(caller, user_id) {
-            caller.require(Permission::LogsRead)?;
-        }
-        let request = page.validate_forward()?;
+        let request = checked_request(caller, &filter, &page)?;
         if request.cursor.is_some() {
             return Err(cursor::invalid(request.cursor_field()));
         }
@@ -55,24 +52,7 @@ impl Service {
         page: PageArgs,
         count_total: bool,
     ) -> Result<Connection<LogEntry>> {
-        let own = filter
-            .user_id
-            .as_ref()
-            .is_some_and(|id| guard::is_self(caller, id));
-        if !own {
-            caller.require(Permission::LogsRead)?;
-        }
-        if filter
-            .key
-            .as_ref()
-            .is_some_and(|key| key.chars().count() > KEY_MAX)
-        {
-            return Err(Error::validation(
-                "filter.key",
-                format!("filter.key must be at most {KEY_MAX} characters"),
-            ));
-        }
-        let request = page.validate_forward()?;
+        let request = checked_request(caller, &filter, &page)?;
         let cursors = self.cursors(Scope::logs(&filter)?).await?;
         let after = request
             .cursor
@@ -90,4 +70,28 @@ impl Service {
             cursor::encode_log(&cursors, &eval::log_sort_key(entry))
         }))
     }
+}
+
+/// What every page of log entries checks before reading: `logs:read`,
+/// unless the filter keeps to the caller's own user (`me { logs }`), the
+/// key's length, and the page's arguments.
+fn checked_request(caller: &Caller, filter: &LogFilter, page: &PageArgs) -> Result<PageRequest> {
+    let own = filter
+        .user_id
+        .as_ref()
+        .is_some_and(|id| guard::is_self(caller, id));
+    if !own {
+        caller.require(Permission::LogsRead)?;
+    }
+    if filter
+        .key
+        .as_ref()
+        .is_some_and(|key| key.chars().count() > KEY_MAX)
+    {
+        return Err(Error::validation(
+            "filter.key",
+            format!("filter.key must be at most {KEY_MAX} characters"),
+        ));
+    }
+    page.validate_forward()
 }
