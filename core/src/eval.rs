@@ -75,6 +75,11 @@ pub fn walk_compare(a: &UserSortKey, b: &UserSortKey, search: &UserSearch) -> Or
     }
 }
 
+/// The total a search reports when it counts: the matches, up to the limit.
+pub fn counted(matches: usize, count_limit: Option<u64>) -> Option<u64> {
+    count_limit.map(|limit| (matches as u64).min(limit))
+}
+
 /// The reference answer to a user search over all users (with their roles).
 pub fn search_users<'a>(
     users: impl IntoIterator<Item = (&'a User, &'a [RoleId])>,
@@ -85,7 +90,7 @@ pub fn search_users<'a>(
         .filter(|(user, roles)| matches(user, roles, &search.filter))
         .map(|(user, _)| (sort_key(user, &search.order), user))
         .collect();
-    let total = search.count_total.then_some(matched.len() as u64);
+    let total = counted(matched.len(), search.count_limit);
     matched.sort_by(|(a, _), (b, _)| walk_compare(a, b, search));
     let items = matched
         .into_iter()
@@ -134,7 +139,7 @@ pub fn search_roles<'a>(
         .filter(|role| role_matches(role, search))
         .map(|role| (role_sort_key(role), role))
         .collect();
-    let total = search.count_total.then_some(matched.len() as u64);
+    let total = counted(matched.len(), search.count_limit);
     matched.sort_by(|(a, _), (b, _)| compare_roles(a, b));
     let items = matched
         .into_iter()
@@ -199,7 +204,7 @@ pub fn search_logs<'a>(
         .filter(|entry| log_matches(entry, &search.filter))
         .map(|entry| (log_sort_key(entry), entry))
         .collect();
-    let total = search.count_total.then_some(matched.len() as u64);
+    let total = counted(matched.len(), search.count_limit);
     matched.sort_by(|(a, _), (b, _)| compare_logs(a, b));
     let items = matched
         .into_iter()

@@ -110,7 +110,7 @@ impl PageRequest {
     pub fn connection<T>(
         &self,
         mut items: Vec<T>,
-        total_count: Option<u64>,
+        total_count: Option<TotalCount>,
         cursor: impl Fn(&T) -> String,
     ) -> Connection<T> {
         let more = items.len() > self.size;
@@ -149,7 +149,71 @@ pub struct Connection<T> {
     pub has_next_page: bool,
     pub has_previous_page: bool,
     /// Set only when the caller asked for it.
-    pub total_count: Option<u64>,
+    pub total_count: Option<TotalCount>,
+}
+
+impl<T> Connection<T> {
+    /// The count, without saying whether it was capped.
+    pub fn total(&self) -> Option<u64> {
+        self.total_count.map(|total| total.count)
+    }
+}
+
+/// How many items match a list, counted up to a [`CountCap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TotalCount {
+    /// The matches, or the cap when more match.
+    pub count: u64,
+    /// More items match than `count`: counting stopped at the cap.
+    pub capped: bool,
+}
+
+/// The most matches a list's count counts. An exact count of every match
+/// costs a read of every match: at a million users, seconds per page. Past
+/// the cap a count says "at least the cap" instead, so that its cost is
+/// bounded by the cap (as Logto's capped log count, or a search engine's
+/// "10,000+ results").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountCap(u64);
+
+impl CountCap {
+    pub const DEFAULT: CountCap = CountCap(10_000);
+
+    /// A cap of at least one.
+    pub fn new(cap: u64) -> Result<CountCap> {
+        if cap == 0 {
+            return Err(Error::validation(
+                "countCap",
+                "the count cap must be at least 1",
+            ));
+        }
+        Ok(CountCap(cap))
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// What a count asks storage for: one past the cap, which tells exactly
+    /// the cap apart from more.
+    pub fn storage_limit(self) -> u64 {
+        self.0.saturating_add(1)
+    }
+
+    /// The count of a list from what storage counted up to
+    /// [`CountCap::storage_limit`].
+    pub fn total(self, counted: u64) -> TotalCount {
+        TotalCount {
+            count: counted.min(self.0),
+            capped: counted > self.0,
+        }
+    }
+}
+
+impl Default for CountCap {
+    fn default() -> Self {
+        CountCap::DEFAULT
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -175,6 +239,25 @@ impl<T> Connection<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_past_the_cap_reports_the_cap_and_says_so() {
+        let cap = CountCap::new(3).unwrap();
+        assert_eq!(cap.storage_limit(), 4);
+        let exact = |count| TotalCount {
+            count,
+            capped: false,
+        };
+        assert_eq!(cap.total(0), exact(0));
+        assert_eq!(cap.total(3), exact(3));
+        let capped = TotalCount {
+            count: 3,
+            capped: true,
+        };
+        assert_eq!(cap.total(4), capped);
+        assert_eq!(CountCap::new(0).unwrap_err().code(), "VALIDATION");
+        assert_eq!(CountCap::default().get(), 10_000);
+    }
 
     fn args(
         first: Option<i64>,
@@ -247,7 +330,9 @@ mod tests {
     }
 
     fn page(request: &PageRequest, items: Vec<u32>) -> Connection<u32> {
-        request.connection(items, Some(42), |n| format!("c{n}"))
+        request.connection(items, Some(CountCap::DEFAULT.total(42)), |n| {
+            format!("c{n}")
+        })
     }
 
     #[test]
@@ -261,7 +346,13 @@ mod tests {
             (full.start_cursor(), full.end_cursor()),
             (Some("c1"), Some("c2"))
         );
-        assert_eq!(full.total_count, Some(42));
+        assert_eq!(
+            full.total_count,
+            Some(TotalCount {
+                count: 42,
+                capped: false
+            })
+        );
         let last = page(&request, vec![1, 2]);
         assert!(!last.has_next_page);
         let after = args(Some(2), Some("c2"), None, None).validate().unwrap();

@@ -80,8 +80,11 @@ pub struct UserSearch {
     /// since nulls sort last in either direction.
     pub backward: bool,
     pub limit: usize,
-    /// Whether to count every match (ignoring `after` and `limit`).
-    pub count_total: bool,
+    /// When set, count the matches (ignoring `after` and `limit`) up to
+    /// this many: [`Page::total`] is `min(matches, count_limit)`. Storage
+    /// may stop reading once it has counted that many, which is what keeps
+    /// a count on a page of a million users as cheap as the page.
+    pub count_limit: Option<u64>,
 }
 
 /// Roles are listed by lower-cased name, then id.
@@ -97,7 +100,8 @@ pub struct RoleSearch {
     pub search: Option<String>,
     pub after: Option<RoleSortKey>,
     pub limit: usize,
-    pub count_total: bool,
+    /// As [`UserSearch::count_limit`].
+    pub count_limit: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -130,13 +134,15 @@ pub struct LogSearch {
     pub filter: LogFilter,
     pub after: Option<LogSortKey>,
     pub limit: usize,
-    pub count_total: bool,
+    /// As [`UserSearch::count_limit`].
+    pub count_limit: Option<u64>,
 }
 
 /// One page as storage returns it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Set when the search asked for it.
+    /// Set when the search asked for it: the matches, counted up to
+    /// the search's `count_limit`.
     pub total: Option<u64>,
 }

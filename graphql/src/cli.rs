@@ -138,6 +138,11 @@ pub struct ServeArgs {
     #[arg(long)]
     pub max_batch: Option<usize>,
 
+    /// The most matches a list's `totalCount` counts; past it the count
+    /// says `totalCountCapped`.
+    #[arg(long)]
+    pub count_cap: Option<u64>,
+
     /// Longest a request may take, in seconds, before it is answered with
     /// `TIMEOUT`.
     #[arg(long)]
@@ -201,6 +206,7 @@ impl ServeArgs {
         set(&mut config.max_query_complexity, self.max_query_complexity);
         set(&mut config.max_query_nodes, self.max_query_nodes);
         set(&mut config.max_batch, self.max_batch);
+        set(&mut config.count_cap, self.count_cap);
         set(&mut config.request_timeout_secs, self.request_timeout_secs);
         set(&mut config.pg_max_connections, self.pg_max_connections);
         set(

@@ -16,6 +16,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use usergraph::{ApiSettings, TrustedProxies};
 use usergraph_core::ServiceSettings;
+use usergraph_core::page::CountCap;
 use usergraph_core::service::Argon2Params;
 use usergraph_plugins::PluginsSettings;
 
@@ -73,6 +74,8 @@ pub struct Config {
     pub max_query_complexity: usize,
     pub max_query_nodes: usize,
     pub max_batch: usize,
+    /// The most matches a list's `totalCount` counts (at least 1).
+    pub count_cap: u64,
     pub introspection: bool,
     /// Longest a request may take before it is answered with `TIMEOUT`.
     pub request_timeout_secs: u64,
@@ -119,6 +122,7 @@ impl Default for Config {
             max_query_complexity: api.max_complexity,
             max_query_nodes: api.max_nodes,
             max_batch: api.max_batch,
+            count_cap: service.count_cap.get(),
             introspection: api.introspection,
             request_timeout_secs: api.request_timeout.as_secs(),
             console: api.console,
@@ -227,6 +231,9 @@ impl Config {
                 "invalid configuration: request_timeout_secs must be at least 1".to_owned(),
             );
         }
+        if CountCap::new(self.count_cap).is_err() {
+            return Err("invalid configuration: count_cap must be at least 1".to_owned());
+        }
         Ok(())
     }
 
@@ -242,6 +249,8 @@ impl Config {
             max_token_lifetime: self
                 .max_token_lifetime_days
                 .map(|days| Duration::from_secs(days.saturating_mul(SECS_PER_DAY))),
+            // `check` refused a cap of 0.
+            count_cap: CountCap::new(self.count_cap).unwrap_or_default(),
             ..ServiceSettings::default()
         };
         settings.throttle.max_failures_per_account = self.throttle_max_failures_per_account;
@@ -361,6 +370,14 @@ mod tests {
         assert!(!config.api_settings().console);
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(config.plugin_settings().unwrap().email_domains.is_some());
+    }
+
+    #[test]
+    fn the_count_cap_is_read_and_a_zero_cap_is_refused() {
+        let err = from_toml("count_cap = 0\n").unwrap_err();
+        assert!(err.contains("count_cap must be at least 1"), "{err}");
+        let config = from_toml("count_cap = 250\n").unwrap();
+        assert_eq!(config.service_settings().count_cap.get(), 250);
     }
 
     #[test]

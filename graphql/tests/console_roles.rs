@@ -672,3 +672,61 @@ async fn browser_roles_pages_follow_the_callers_permissions() {
         .await;
     assert_eq!(browser.text("main h1").await, "Not allowed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_counts_past_the_cap_say_more_than() {
+    let Some(programs) = skip_without_browser() else {
+        return;
+    };
+    let server = Server::start_with(&["--count-cap", "30"]).await;
+    let helpdesk = create_role(
+        &server,
+        json!({ "name": "helpdesk", "permissions": ["users:read"] }),
+    )
+    .await;
+    // The harness made user_00 .. user_44 (and admin): 32 of them get the role.
+    let mut assignments = Vec::new();
+    for i in 0..32 {
+        let id = server.user_id(&format!("user_{i:02}")).await;
+        assignments.push(format!(
+            r#"a{i}: assignUserRoles(userId: "{id}", roleIds: ["{helpdesk}"]) {{ id }}"#
+        ));
+    }
+    server
+        .data(
+            &server.admin_token,
+            &format!("mutation {{ {} }}", assignments.join(" ")),
+            json!({}),
+        )
+        .await;
+
+    let browser = Browser::start(&programs).await;
+    browser.sign_in(&server).await;
+    // 46 users, counted up to 30.
+    browser.click("#show-count").await;
+    browser
+        .until("document.querySelector('.summary')?.textContent === '20 of more than 30 users'")
+        .await;
+
+    // Two roles: counted exactly; helpdesk's 32 holders are past the cap.
+    browser
+        .goto(&format!("{}/console/roles?holders=1", server.origin))
+        .await;
+    browser
+        .until("document.querySelector('.summary')?.textContent === '2 of 2 roles'")
+        .await;
+    browser
+        .until("[...document.querySelectorAll('#roles tbody tr')].map(tr => tr.textContent).some(t => t.startsWith('helpdesk') && t.endsWith('more than 30'))")
+        .await;
+
+    browser
+        .goto(&format!("{}/console/roles/{helpdesk}", server.origin))
+        .await;
+    browser
+        .until("document.querySelector('#role-delete') !== null")
+        .await;
+    browser.click("#role-delete").await;
+    browser
+        .until("document.querySelector('#delete-role-text')?.textContent === 'More than 30 users hold this role; they lose its permissions.'")
+        .await;
+}

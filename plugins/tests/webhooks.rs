@@ -149,7 +149,7 @@ impl Harness {
             },
             after: None,
             limit: 100,
-            count_total: false,
+            count_limit: None,
         };
         self.storage.search_logs(&search).await.unwrap().items
     }

@@ -97,7 +97,7 @@ impl Storage for CountingStorage {
         self.inner.user_by_key(key).await
     }
     async fn search_users(&self, search: &UserSearch) -> Result<Page<User>> {
-        self.note_search(search.count_total);
+        self.note_search(search.count_limit.is_some());
         let delay = self.user_search_delay_ms.load(Ordering::SeqCst);
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -114,7 +114,7 @@ impl Storage for CountingStorage {
         self.inner.role_by_name(name_key).await
     }
     async fn search_roles(&self, search: &RoleSearch) -> Result<Page<Role>> {
-        self.note_search(search.count_total);
+        self.note_search(search.count_limit.is_some());
         self.inner.search_roles(search).await
     }
     async fn default_roles(&self) -> Result<Vec<Role>> {
@@ -125,7 +125,7 @@ impl Storage for CountingStorage {
         self.inner.role_ids_of_users(user_ids).await
     }
     async fn search_logs(&self, search: &LogSearch) -> Result<Page<LogEntry>> {
-        self.note_search(search.count_total);
+        self.note_search(search.count_limit.is_some());
         self.inner.search_logs(search).await
     }
     async fn token(&self, id: &TokenId) -> Result<Option<AccessToken>> {

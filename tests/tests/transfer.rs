@@ -314,7 +314,7 @@ async fn transfer_reports_every_bad_line_by_number_and_imports_the_rest() {
         )
         .await
         .unwrap();
-    assert_eq!(logs.total_count, Some(2), "one User.Imported per user");
+    assert_eq!(logs.total(), Some(2), "one User.Imported per user");
 }
 
 #[tokio::test]

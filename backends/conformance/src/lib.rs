@@ -34,6 +34,7 @@ mod support;
 pub mod accounts;
 pub mod batch;
 pub mod contention;
+pub mod counts;
 pub mod cursors;
 pub mod custom_data;
 pub mod logs;
@@ -127,6 +128,9 @@ macro_rules! conformance_suite {
                 role_users_pages,
                 roles_list_by_name,
             }
+            counts {
+                role_and_log_counts_stop_at_their_limit,
+            }
             logs {
                 every_mutation_logs_its_key_and_payload,
                 logs_never_contain_secrets,
@@ -157,6 +161,7 @@ macro_rules! conformance_suite {
                 storage_agrees_with_evaluator,
             }
             search {
+                counts_stop_at_their_limit,
                 storage_matches_reference_evaluator,
                 storage_pages_match_reference_evaluator,
             }

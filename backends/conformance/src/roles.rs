@@ -273,7 +273,7 @@ pub async fn role_input_is_validated(fx: Fixture) {
         .search_roles(&sys(), None, PageArgs::default(), true)
         .await
         .unwrap();
-    assert_eq!(roles.total_count, Some(1), "only the valid role exists");
+    assert_eq!(roles.total(), Some(1), "only the valid role exists");
 }
 
 pub async fn default_roles_are_assigned_at_create(fx: Fixture) {
@@ -442,13 +442,13 @@ pub async fn delete_role_removes_assignments(fx: Fixture) {
         .role_users(&sys(), &kept.id, PageArgs::default(), true)
         .await
         .unwrap();
-    assert_eq!(holders.total_count, Some(3));
+    assert_eq!(holders.total(), Some(3));
     // The role's users list is gone with it.
     let after = svc
         .role_users(&sys(), &doomed.id, PageArgs::default(), true)
         .await;
     if let Ok(page) = after {
-        assert_eq!(page.total_count, Some(0));
+        assert_eq!(page.total(), Some(0));
         assert!(page.edges.is_empty());
     } else {
         expect_err(after, "NOT_FOUND", None);
@@ -532,7 +532,7 @@ pub async fn role_users_pages(fx: Fixture) {
             )
             .await
             .unwrap();
-        assert_eq!(page.total_count, Some(5));
+        assert_eq!(page.total(), Some(5));
         assert!(page.edges.len() <= 2);
         seen.extend(page.nodes().map(|u| u.id.clone()));
         if !page.has_next_page {
@@ -566,7 +566,7 @@ pub async fn roles_list_by_name(fx: Fixture) {
             )
             .await
             .unwrap();
-        assert_eq!(page.total_count, Some(5));
+        assert_eq!(page.total(), Some(5));
         names.extend(page.nodes().map(|r| r.name.clone()));
         if !page.has_next_page {
             break;
@@ -583,5 +583,5 @@ pub async fn roles_list_by_name(fx: Fixture) {
         found.nodes().map(|r| r.name.as_str()).collect::<Vec<_>>(),
         vec!["Delta"]
     );
-    assert_eq!(found.total_count, Some(1));
+    assert_eq!(found.total(), Some(1));
 }

@@ -126,6 +126,24 @@ fn filters(data: &Dataset) -> Vec<(&'static str, UserFilter)> {
         ("all", UserFilter::All),
         ("simple search", UserFilter::simple_search("ALPHA")),
         ("simple search digits", UserFilter::simple_search("0100")),
+        // One n-gram each: a store may count these from postings alone.
+        ("simple search of 3", UserFilter::simple_search("PER")),
+        ("simple search of 3, rare", UserFilter::simple_search("lTa")),
+        (
+            "two contains of 3",
+            UserFilter::And(vec![
+                text(
+                    StringField::Username,
+                    StringOp::Contains("alp".into()),
+                    false,
+                ),
+                text(
+                    StringField::PrimaryEmail,
+                    StringOp::Contains("SON".into()),
+                    false,
+                ),
+            ]),
+        ),
         (
             "username contains a",
             text(StringField::Username, StringOp::Contains("A".into()), false),
@@ -222,6 +240,13 @@ fn filters(data: &Dataset) -> Vec<(&'static str, UserFilter)> {
             }),
         ),
         (
+            "roles any r0 r2",
+            UserFilter::Roles(RoleMembership {
+                any: Some(vec![r[0].clone(), r[2].clone()]),
+                ..RoleMembership::default()
+            }),
+        ),
+        (
             "roles all r0 r1",
             UserFilter::Roles(RoleMembership {
                 all: Some(vec![r[0].clone(), r[1].clone()]),
@@ -314,6 +339,54 @@ fn orders() -> Vec<Vec<UserOrder>> {
     ]
 }
 
+/// A count stops at its limit: the total is exactly `min(matches, limit)`
+/// whichever way the store counts (postings, candidates, a scan).
+pub async fn counts_stop_at_their_limit(fx: Fixture) {
+    let data = dataset(&fx).await;
+    let storage: &dyn Storage = fx.storage().as_ref();
+    let mut capped = 0;
+    for (label, filter) in filters(&data) {
+        let exact = UserSearch {
+            filter: filter.clone(),
+            order: vec![UserOrder::DEFAULT],
+            after: None,
+            backward: false,
+            limit: 2,
+            count_limit: Some(u64::MAX),
+        };
+        let matches = data.reference(&exact).total.unwrap();
+        let limits = [
+            1,
+            2,
+            matches.saturating_sub(1),
+            matches,
+            matches + 1,
+            u64::MAX,
+        ];
+        for limit in limits {
+            let search = UserSearch {
+                count_limit: Some(limit),
+                ..exact.clone()
+            };
+            let page = storage.search_users(&search).await.unwrap();
+            assert_eq!(
+                page.total,
+                Some(matches.min(limit)),
+                "filter {label:?} with {matches} matches, count limit {limit}"
+            );
+            assert_eq!(
+                page,
+                data.reference(&search),
+                "filter {label:?}, limit {limit}"
+            );
+            if matches > limit {
+                capped += 1;
+            }
+        }
+    }
+    assert!(capped > 50, "too few counts reached their limit: {capped}");
+}
+
 pub async fn storage_matches_reference_evaluator(fx: Fixture) {
     let data = dataset(&fx).await;
     let storage: &dyn Storage = fx.storage().as_ref();
@@ -326,7 +399,7 @@ pub async fn storage_matches_reference_evaluator(fx: Fixture) {
                 after: None,
                 backward: false,
                 limit: EVERYTHING,
-                count_total: true,
+                count_limit: Some(u64::MAX),
             };
             let expected = data.reference(&search);
             let actual = storage.search_users(&search).await.unwrap();
@@ -366,7 +439,7 @@ pub async fn storage_pages_match_reference_evaluator(fx: Fixture) {
                     limit: 5,
                     // Counting may take another path through the store;
                     // pages must come out the same either way.
-                    count_total: page_no % 2 == 1,
+                    count_limit: (page_no % 2 == 1).then_some(u64::MAX),
                 };
                 let expected = data.reference(&search);
                 let actual = storage.search_users(&search).await.unwrap();
@@ -388,7 +461,7 @@ pub async fn storage_pages_match_reference_evaluator(fx: Fixture) {
                 after: None,
                 backward,
                 limit: EVERYTHING,
-                count_total: false,
+                count_limit: None,
             });
             assert_eq!(
                 walked,

@@ -676,7 +676,7 @@ pub async fn logs_match_reference_evaluator(fx: Fixture) {
             filter: filter.clone(),
             after: None,
             limit: EVERYTHING,
-            count_total: true,
+            count_limit: Some(u64::MAX),
         };
         let actual = storage.search_logs(&whole).await.unwrap();
         assert_eq!(actual, eval::search_logs(&entries, &whole), "{filter:?}");
@@ -687,7 +687,7 @@ pub async fn logs_match_reference_evaluator(fx: Fixture) {
                 filter: filter.clone(),
                 after: after.clone(),
                 limit: 4,
-                count_total: page_no % 2 == 1,
+                count_limit: (page_no % 2 == 1).then_some(u64::MAX),
             };
             let page = storage.search_logs(&search).await.unwrap();
             assert_eq!(
@@ -741,7 +741,7 @@ pub async fn roles_match_reference_evaluator(fx: Fixture) {
             search: search.clone(),
             after: None,
             limit: EVERYTHING,
-            count_total: true,
+            count_limit: Some(u64::MAX),
         };
         let actual = storage.search_roles(&whole).await.unwrap();
         assert_eq!(actual, eval::search_roles(&roles, &whole), "{search:?}");
@@ -752,7 +752,7 @@ pub async fn roles_match_reference_evaluator(fx: Fixture) {
                 search: search.clone(),
                 after: after.clone(),
                 limit: 2,
-                count_total: page_no % 2 == 1,
+                count_limit: (page_no % 2 == 1).then_some(u64::MAX),
             };
             let page = storage.search_roles(&page_search).await.unwrap();
             assert_eq!(page, eval::search_roles(&roles, &page_search), "{search:?}");

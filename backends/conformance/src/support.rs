@@ -72,7 +72,7 @@ pub(crate) async fn logs_where(storage: &dyn Storage, filter: LogFilter) -> Vec<
             filter,
             after: None,
             limit: EVERYTHING,
-            count_total: false,
+            count_limit: None,
         })
         .await
         .unwrap()
@@ -104,7 +104,7 @@ pub(crate) async fn all_users(storage: &dyn Storage) -> Vec<User> {
             after: None,
             backward: false,
             limit: EVERYTHING,
-            count_total: false,
+            count_limit: None,
         })
         .await
         .unwrap()

@@ -113,7 +113,7 @@ pub async fn all_logs(storage: &dyn Storage) -> Vec<LogEntry> {
         filter: LogFilter::default(),
         after: None,
         limit: 1000,
-        count_total: false,
+        count_limit: None,
     };
     storage.search_logs(&search).await.unwrap().items
 }

@@ -179,7 +179,7 @@ fn search(filter: UserFilter, order: UserOrder) -> UserSearch {
         after: None,
         backward: false,
         limit: 20,
-        count_total: false,
+        count_limit: None,
     }
 }
 
@@ -205,7 +205,7 @@ async fn indexed_filters_read_only_their_matches() {
         StringOp::Eq("PERSON1234@example.com".into()),
     );
     let mut counted = search(eq, newest);
-    counted.count_total = true;
+    counted.count_limit = Some(u64::MAX);
     assert!(fx.reads_for(&counted).await <= 2);
 
     // "rson12" is in person12, person120..129 and person1200..1299.
@@ -214,7 +214,7 @@ async fn indexed_filters_read_only_their_matches() {
         StringOp::Contains("rSon12".into()),
     );
     let mut counted = search(contains, by(UserOrderField::Name, Direction::Asc));
-    counted.count_total = true;
+    counted.count_limit = Some(u64::MAX);
     assert!(fx.reads_for(&counted).await <= 111);
 
     let name = text(StringField::Name, StringOp::Contains("chloé ok".into()));
@@ -239,7 +239,7 @@ async fn indexed_filters_read_only_their_matches() {
     });
     assert!(fx.reads_for(&search(rare.clone(), newest)).await <= USERS / 500);
     let mut counted = search(rare, newest);
-    counted.count_total = true;
+    counted.count_limit = Some(u64::MAX);
     assert!(fx.reads_for(&counted).await <= USERS / 500);
 
     // Too many holders to load them all: the order walk loads only them.
@@ -316,7 +316,7 @@ async fn unindexed_filters_and_counts_still_agree_with_the_evaluator() {
             by(UserOrderField::Username, Direction::Asc),
         ] {
             let mut page = search(filter.clone(), order);
-            page.count_total = true;
+            page.count_limit = Some(u64::MAX);
             fx.reads_for(&page).await;
             let all = UserSearch {
                 limit: 600,
@@ -476,9 +476,9 @@ async fn streamed_searches_agree_with_the_evaluator_from_any_cursor() {
             assert!(walked.len() > 20, "{filter:?} matches too few to page");
             let reads = fx.reads_for(&page).await;
             assert!(reads <= 200, "{filter:?}: {reads} users read");
-            page.count_total = true;
+            page.count_limit = Some(u64::MAX);
             fx.reads_for(&page).await;
-            page.count_total = false;
+            page.count_limit = None;
             for at in [0, 19, walked.len() / 2, walked.len() - 2, walked.len() - 1] {
                 page.after = Some(eval::sort_key(&walked[at], &page.order));
                 for backward in [false, true] {
@@ -487,5 +487,92 @@ async fn streamed_searches_agree_with_the_evaluator_from_any_cursor() {
                 }
             }
         }
+    }
+}
+
+/// Searches with a count limit and returns how many user records the count
+/// added to what the page alone reads.
+async fn count_reads(fx: &Fixture, filter: UserFilter, count_limit: u64) -> usize {
+    let page = search(filter, UserOrder::DEFAULT);
+    let alone = fx.reads_for(&page).await;
+    let counted = UserSearch {
+        count_limit: Some(count_limit),
+        ..page
+    };
+    fx.reads_for(&counted).await - alone
+}
+
+#[tokio::test]
+async fn counts_the_postings_decide_read_no_user() {
+    let fx = Fixture::new(USERS).await;
+    let all_users = u64::MAX;
+    // Every user; a search of one trigram ("smi": a fifth are Smiths), and
+    // ANDs and ORs of such; a role's holders, one role or several.
+    assert_eq!(count_reads(&fx, UserFilter::All, all_users).await, 0);
+    assert_eq!(
+        count_reads(&fx, UserFilter::simple_search("SMI"), all_users).await,
+        0
+    );
+    let both = UserFilter::And(vec![
+        text(StringField::Name, StringOp::Contains("smi".into())),
+        text(StringField::Name, StringOp::Contains("eve".into())),
+    ]);
+    assert_eq!(count_reads(&fx, both, all_users).await, 0);
+    let holders = |ids: &[&str]| {
+        UserFilter::Roles(RoleMembership {
+            any: Some(ids.iter().map(|id| RoleId::parse(id).unwrap()).collect()),
+            all: None,
+            none: None,
+        })
+    };
+    assert_eq!(count_reads(&fx, holders(&["common"]), all_users).await, 0);
+    assert_eq!(
+        count_reads(&fx, holders(&["rare", "common"]), all_users).await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn other_counts_read_users_only_until_their_limit() {
+    let fx = Fixture::new(USERS).await;
+    // "smith" is five letters: postings narrow it, users decide it. A
+    // fifth of the users match, so 100 matches lie within the first 500
+    // streamed, and the count stops there.
+    let smith = text(StringField::Name, StringOp::Contains("smith".into()));
+    let reads = count_reads(&fx, smith.clone(), 100).await;
+    assert!((100..=500).contains(&reads), "{reads}");
+    // No index narrows a flag: a scan, also stopped at the limit.
+    let active = UserFilter::IsSuspended(false);
+    assert_eq!(count_reads(&fx, active, 100).await, 100);
+}
+
+#[tokio::test]
+async fn a_sigma_leaves_the_count_to_the_evaluator() {
+    // Lower-cased alone, "ΟΣ" ends in a final sigma, which "ΟΔΟΣΑ" lower-cased
+    // does not hold; the index folds both sigmas alike.
+    let mut users = [user(0), user(1)];
+    users[0].name = Some("ΟΔΟΣΑ".into());
+    users[1].name = Some("ΑΟΣ".into());
+    let engine = Counting::default();
+    let storage = KvStorage::new(engine).unwrap();
+    let ops = users
+        .iter()
+        .map(|u| WriteOp::InsertUser(Box::new(u.clone())))
+        .collect();
+    storage.commit(ops).await.unwrap();
+    // Taken as one trigram's postings, "αοσ" would count "ΑΟΣ" (which
+    // lower-cases to "αος") and "ΑΟΣ" would count nothing.
+    for needle in ["αοσ", "ΑΟΣ", "ΟΣ", "οσα"] {
+        let search = UserSearch {
+            count_limit: Some(u64::MAX),
+            ..search(
+                text(StringField::Name, StringOp::Contains(needle.into())),
+                UserOrder::DEFAULT,
+            )
+        };
+        let rows = users.iter().map(|u| (u, &[][..]));
+        let expected = eval::search_users(rows, &search);
+        let page = storage.search_users(&search).await.unwrap();
+        assert_eq!(page, expected, "{needle}");
     }
 }

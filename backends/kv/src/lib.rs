@@ -28,6 +28,7 @@ mod migrate;
 mod overlay;
 mod plan;
 mod read;
+mod role_count;
 mod roles_first;
 mod search;
 mod storage;

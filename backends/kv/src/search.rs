@@ -18,7 +18,7 @@ use crate::read;
 /// are unique, so it is the order of (name key, id).
 pub(crate) fn roles(txn: &dyn ReadTxn, search: &RoleSearch) -> Result<Page<Role>> {
     let mut range = KeyRange::all();
-    if let (Some(after), false) = (&search.after, search.count_total) {
+    if let (Some(after), None) = (&search.after, search.count_limit) {
         range.start = Bound::Included(after.name_key.as_bytes().to_vec());
     }
     let mut items = Vec::new();
@@ -26,7 +26,7 @@ pub(crate) fn roles(txn: &dyn ReadTxn, search: &RoleSearch) -> Result<Page<Role>
     for entry in txn.scan(Tree::RoleNames, range, false)? {
         let (_, id) = entry?;
         let page_full = items.len() >= search.limit;
-        if page_full && !search.count_total {
+        if page_full && counted_enough(total, search.count_limit) {
             break;
         }
         let Some(role) = read::role(txn, &read::utf8(&id)?)? else {
@@ -45,7 +45,7 @@ pub(crate) fn roles(txn: &dyn ReadTxn, search: &RoleSearch) -> Result<Page<Role>
     }
     Ok(Page {
         items,
-        total: search.count_total.then_some(total),
+        total: search.count_limit.map(|limit| total.min(limit)),
     })
 }
 
@@ -85,7 +85,7 @@ pub(crate) fn logs(txn: &dyn ReadTxn, search: &LogSearch) -> Result<Page<LogEntr
         .as_ref()
         .map(|after| with_prefix(&keys::timed(after.created_at, after.id.as_str())));
     let mut range = KeyRange { start, end };
-    if let (Some(cursor), false) = (&cursor, search.count_total) {
+    if let (Some(cursor), None) = (&cursor, search.count_limit) {
         let tighter = match &range.end {
             Bound::Included(end) | Bound::Excluded(end) => cursor < end,
             Bound::Unbounded => true,
@@ -99,13 +99,13 @@ pub(crate) fn logs(txn: &dyn ReadTxn, search: &LogSearch) -> Result<Page<LogEntr
     if range.is_empty() {
         return Ok(Page {
             items,
-            total: search.count_total.then_some(total),
+            total: search.count_limit.map(|limit| total.min(limit)),
         });
     }
     for entry in txn.scan(tree, range, true)? {
         let (key, value) = entry?;
         let page_full = items.len() >= search.limit;
-        if page_full && !search.count_total {
+        if page_full && counted_enough(total, search.count_limit) {
             break;
         }
         let past_cursor = cursor.as_ref().is_none_or(|c| key < *c);
@@ -132,6 +132,12 @@ pub(crate) fn logs(txn: &dyn ReadTxn, search: &LogSearch) -> Result<Page<LogEntr
     }
     Ok(Page {
         items,
-        total: search.count_total.then_some(total),
+        total: search.count_limit.map(|limit| total.min(limit)),
     })
+}
+
+/// Whether a count needs no more matches: none was asked, or it has
+/// reached its limit.
+pub(crate) fn counted_enough(total: u64, count_limit: Option<u64>) -> bool {
+    count_limit.is_none_or(|limit| total >= limit)
 }

@@ -84,6 +84,50 @@ pub(crate) fn source(filter: &UserFilter) -> Option<Source> {
     }
 }
 
+/// A stream of exactly the users `filter` matches, or `None` unless the
+/// postings decide the filter alone: then counting its keys counts the
+/// matches without reading a user.
+///
+/// A case-insensitive `contains` of exactly one n-gram is decided by that
+/// n-gram's postings: the index folds case as `eval` does, except that it
+/// also folds the final sigma, so a needle with a sigma is left to `eval`.
+/// Longer needles are not: holding every n-gram of a text does not make a
+/// value contain it.
+pub(crate) fn exact(filter: &UserFilter) -> Option<Source> {
+    match filter {
+        UserFilter::All => Some(Source::Scan {
+            tree: Tree::UsersByCreated,
+            prefix: Vec::new(),
+            range: KeyRange::all(),
+        }),
+        UserFilter::And(parts) if !parts.is_empty() => {
+            let parts: Option<Vec<Source>> = parts.iter().map(exact).collect();
+            parts.map(Source::And)
+        }
+        UserFilter::Or(parts) if !parts.is_empty() => {
+            let parts: Option<Vec<Source>> = parts.iter().map(exact).collect();
+            parts.map(Source::Or)
+        }
+        UserFilter::String {
+            field,
+            op: StringOp::Contains(part),
+            case_sensitive: false,
+        } => {
+            let tag = index::field_tag(*field)?;
+            let lower = part.to_lowercase();
+            if lower.contains(['σ', 'ς']) || lower.chars().count() != index::GRAM {
+                return None;
+            }
+            Some(Source::Scan {
+                tree: Tree::UserGrams,
+                prefix: index::gram_prefix(tag, &lower),
+                range: KeyRange::all(),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// At most `most` of `items`, spread over the whole list (the n-grams of
 /// the start, the middle and the end of a text narrow the most together).
 fn spread(items: Vec<String>, most: usize) -> Vec<String> {

@@ -15,8 +15,12 @@
 //!
 //! Every user is loaded and verified with `eval::matches`, so the indexes
 //! may keep too many users (they fold case, truncate times) but never too
-//! few. A count reads what the page needs plus every candidate: the
-//! candidate set, the whole stream, or else every user once.
+//! few.
+//!
+//! A count stops at the search's `count_limit` (see [`count`]): it reads
+//! postings only, without loading a user, when they decide the filter
+//! alone; otherwise it verifies candidates, the stream, or every user, in
+//! that order of preference, until it has counted enough.
 
 use std::cmp::Ordering;
 use std::ops::Bound;
@@ -29,7 +33,7 @@ use crate::codec::decode;
 use crate::engine::{KeyRange, ReadTxn, Tree};
 use crate::plan::{self, Ids};
 use crate::stream::{self, Source};
-use crate::{index, keys, read, roles_first};
+use crate::{index, keys, read, role_count, roles_first};
 
 /// Candidates this few are loaded outright: cheaper than any walk.
 pub(crate) const FEW: usize = 256;
@@ -39,38 +43,109 @@ pub(crate) const FEW: usize = 256;
 const KEYS_PER_CANDIDATE: usize = 16;
 
 pub(crate) fn users(txn: &dyn ReadTxn, search: &UserSearch) -> Result<Page<User>> {
+    let (items, matches) = page(txn, search)?;
+    let total = match (search.count_limit, matches) {
+        (None, _) => None,
+        (Some(limit), Some(matches)) => Some(matches.min(limit)),
+        (Some(limit), None) => Some(count(txn, search, limit)?),
+    };
+    Ok(Page { items, total })
+}
+
+/// The page, and the number of matches when reading the page counted
+/// them all anyway.
+fn page(txn: &dyn ReadTxn, search: &UserSearch) -> Result<(Vec<User>, Option<u64>)> {
     if let Some(source) = created_walk(search).and_then(|_| stream::source(&search.filter)) {
         if let Some(ids) = plan::candidates(txn, &search.filter, FEW, FEW)? {
             return among(txn, search, &ids);
         }
-        if let Some(page) = streamed(txn, search, &source)? {
-            return Ok(page);
+        if let Some(items) = streamed(txn, search, &source)? {
+            return Ok((items, None));
         }
     }
     let walk = walk_plan(search);
-    // A walk checks roles before loading users; a count or a sort loads
-    // every candidate, so there many holders are still worth reading.
-    let role_cap = if walk.is_some() && !search.count_total {
-        FEW
-    } else {
-        plan::CAP
-    };
+    // A walk checks roles before loading users; a sort loads every
+    // candidate, so there many holders are still worth reading.
+    let role_cap = if walk.is_some() { FEW } else { plan::CAP };
     match (
         plan::candidates(txn, &search.filter, plan::CAP, role_cap)?,
         walk,
     ) {
-        (Some(ids), Some(walk)) if ids.len() > FEW && !search.count_total => {
+        (Some(ids), Some(walk)) if ids.len() > FEW => {
             let budget = ids.len().saturating_mul(KEYS_PER_CANDIDATE);
             match walk_index(txn, search, &walk, Some((&ids, budget)))? {
-                Some(page) => Ok(page),
+                Some(items) => Ok((items, None)),
                 None => among(txn, search, &ids),
             }
         }
         (Some(ids), _) => among(txn, search, &ids),
-        (None, Some(walk)) => walk_index(txn, search, &walk, None)?
-            .ok_or_else(|| Error::internal("an unbounded walk gave up")),
+        (None, Some(walk)) => Ok((
+            walk_index(txn, search, &walk, None)?
+                .ok_or_else(|| Error::internal("an unbounded walk gave up"))?,
+            None,
+        )),
         (None, None) => sorted(txn, search),
     }
+}
+
+/// The matches of the search's filter, counted up to `limit`, reading as
+/// little as the indexes allow.
+fn count(txn: &dyn ReadTxn, search: &UserSearch, limit: u64) -> Result<u64> {
+    let mut total = 0u64;
+    if limit == 0 {
+        return Ok(total);
+    }
+    if let Some(source) = stream::exact(&search.filter) {
+        for key in stream::keys_after(txn, &source, false, None)? {
+            key?;
+            total += 1;
+            if total >= limit {
+                break;
+            }
+        }
+        return Ok(total);
+    }
+    if let Some(held) = role_count::exact_count(txn, &search.filter, limit)? {
+        return Ok(held);
+    }
+    if let Some(source) = stream::source(&search.filter) {
+        for key in stream::keys_after(txn, &source, false, None)? {
+            if matching(txn, search, timed_id(&key?)?)?.is_some() {
+                total += 1;
+                if total >= limit {
+                    break;
+                }
+            }
+        }
+        return Ok(total);
+    }
+    if let Some(ids) = plan::candidates(txn, &search.filter, plan::CAP, plan::CAP)? {
+        for id in &ids {
+            if matching(txn, search, id)?.is_some() {
+                total += 1;
+                if total >= limit {
+                    break;
+                }
+            }
+        }
+        return Ok(total);
+    }
+    let needs_roles = eval::uses_roles(&search.filter);
+    for entry in txn.scan(Tree::Users, KeyRange::all(), false)? {
+        let (id, bytes) = entry?;
+        let roles = roles_for(txn, &read::utf8(&id)?, needs_roles)?;
+        if !roles_first::may_match(&search.filter, &roles) {
+            continue;
+        }
+        let user: User = decode(&bytes)?;
+        if eval::matches(&user, &roles, &search.filter) {
+            total += 1;
+            if total >= limit {
+                break;
+            }
+        }
+    }
+    Ok(total)
 }
 
 /// The walking direction of a search in created-at order (`true`: newest
@@ -86,7 +161,7 @@ fn created_walk(search: &UserSearch) -> Option<bool> {
 
 /// The page read from the stream of `source`, from the cursor on; `None`
 /// if the cursor is not a created-at position.
-fn streamed(txn: &dyn ReadTxn, search: &UserSearch, source: &Source) -> Result<Option<Page<User>>> {
+fn streamed(txn: &dyn ReadTxn, search: &UserSearch, source: &Source) -> Result<Option<Vec<User>>> {
     let Some(reverse) = created_walk(search) else {
         return Ok(None);
     };
@@ -108,18 +183,7 @@ fn streamed(txn: &dyn ReadTxn, search: &UserSearch, source: &Source) -> Result<O
             }
         }
     }
-    let total = if search.count_total {
-        let mut total = 0u64;
-        for key in stream::keys_after(txn, source, false, None)? {
-            if matching(txn, search, timed_id(&key?)?)?.is_some() {
-                total += 1;
-            }
-        }
-        Some(total)
-    } else {
-        None
-    };
-    Ok(Some(Page { items, total }))
+    Ok(Some(items))
 }
 
 fn timed_id(key: &[u8]) -> Result<&str> {
@@ -154,8 +218,9 @@ fn past_cursor(key: &UserSortKey, search: &UserSearch) -> bool {
         .is_none_or(|after| eval::walk_compare(key, after, search) == Ordering::Greater)
 }
 
-/// The page among a few candidates: each loaded and verified, then sorted.
-fn among(txn: &dyn ReadTxn, search: &UserSearch, ids: &Ids) -> Result<Page<User>> {
+/// The page among a few candidates: each loaded and verified, then sorted;
+/// with the number of matches.
+fn among(txn: &dyn ReadTxn, search: &UserSearch, ids: &Ids) -> Result<(Vec<User>, Option<u64>)> {
     let mut found = Vec::new();
     let mut total = 0u64;
     for id in ids {
@@ -170,10 +235,8 @@ fn among(txn: &dyn ReadTxn, search: &UserSearch, ids: &Ids) -> Result<Page<User>
     }
     found.sort_by(|a, b| eval::walk_compare(&a.0, &b.0, search));
     found.truncate(search.limit);
-    Ok(Page {
-        items: found.into_iter().map(|(_, user)| user).collect(),
-        total: search.count_total.then_some(total),
-    })
+    let items = found.into_iter().map(|(_, user)| user).collect();
+    Ok((items, Some(total)))
 }
 
 /// One stretch of an order index, scanned in one direction.
@@ -262,7 +325,7 @@ fn walk_index(
     search: &UserSearch,
     walk: &[Segment],
     among: Option<(&Ids, usize)>,
-) -> Result<Option<Page<User>>> {
+) -> Result<Option<Vec<User>>> {
     let mut items = Vec::new();
     let mut read = 0usize;
     'walk: for segment in walk {
@@ -293,35 +356,12 @@ fn walk_index(
             }
         }
     }
-    let total = if search.count_total {
-        Some(count(txn, search)?)
-    } else {
-        None
-    };
-    Ok(Some(Page { items, total }))
-}
-
-/// Every user matching the filter, read one by one.
-fn count(txn: &dyn ReadTxn, search: &UserSearch) -> Result<u64> {
-    let needs_roles = eval::uses_roles(&search.filter);
-    let mut total = 0u64;
-    for entry in txn.scan(Tree::Users, KeyRange::all(), false)? {
-        let (id, bytes) = entry?;
-        let roles = roles_for(txn, &read::utf8(&id)?, needs_roles)?;
-        if !roles_first::may_match(&search.filter, &roles) {
-            continue;
-        }
-        let user: User = decode(&bytes)?;
-        if eval::matches(&user, &roles, &search.filter) {
-            total += 1;
-        }
-    }
-    Ok(total)
+    Ok(Some(items))
 }
 
 /// Any other order: read every user, keep the best `limit` after the cursor.
 /// Memory stays bounded by the page size, not the number of users.
-fn sorted(txn: &dyn ReadTxn, search: &UserSearch) -> Result<Page<User>> {
+fn sorted(txn: &dyn ReadTxn, search: &UserSearch) -> Result<(Vec<User>, Option<u64>)> {
     let needs_roles = eval::uses_roles(&search.filter);
     let order = &search.order;
     let by_key =
@@ -354,8 +394,6 @@ fn sorted(txn: &dyn ReadTxn, search: &UserSearch) -> Result<Page<User>> {
     }
     best.sort_by(by_key);
     best.truncate(search.limit);
-    Ok(Page {
-        items: best.into_iter().map(|(_, user)| user).collect(),
-        total: search.count_total.then_some(total),
-    })
+    let items = best.into_iter().map(|(_, user)| user).collect();
+    Ok((items, Some(total)))
 }

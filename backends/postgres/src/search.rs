@@ -17,6 +17,24 @@ fn limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
+/// The count of a search, up to its `count_limit`: the subquery stops at
+/// that many rows, so a count over a million matches costs what the limit
+/// costs, not a `count(*)` of every row.
+fn capped_count(
+    count_limit: Option<u64>,
+    from: &str,
+    push_where: impl FnOnce(&mut QueryBuilder<Postgres>),
+) -> Option<QueryBuilder<Postgres>> {
+    let count_limit = count_limit?;
+    let mut count = QueryBuilder::new(format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE "));
+    push_where(&mut count);
+    count
+        .push(" LIMIT ")
+        .push_bind(i64::try_from(count_limit).unwrap_or(i64::MAX))
+        .push(") AS counted");
+    Some(count)
+}
+
 /// Runs the page query, and the count query when wanted; both in one
 /// repeatable-read snapshot so that the total agrees with the page.
 async fn page<T>(
@@ -59,10 +77,8 @@ pub(crate) async fn users(pool: &PgPool, search: &UserSearch) -> Result<Page<Use
     }
     push_order_by(&mut rows, &search.order, search.backward);
     rows.push(" LIMIT ").push_bind(limit(search.limit));
-    let count = search.count_total.then(|| {
-        let mut count = QueryBuilder::new("SELECT count(*) FROM users u WHERE ");
-        push_filter(&mut count, &search.filter);
-        count
+    let count = capped_count(search.count_limit, "users u", |count| {
+        push_filter(count, &search.filter);
     });
     page(pool, rows, count, user_from_row).await
 }
@@ -99,10 +115,8 @@ pub(crate) async fn roles(pool: &PgPool, search: &RoleSearch) -> Result<Page<Rol
     }
     rows.push(" ORDER BY r.name_key, r.id LIMIT ")
         .push_bind(limit(search.limit));
-    let count = search.count_total.then(|| {
-        let mut count = QueryBuilder::new("SELECT count(*) FROM roles r WHERE ");
-        push_role_filter(&mut count, search);
-        count
+    let count = capped_count(search.count_limit, "roles r", |count| {
+        push_role_filter(count, search);
     });
     page(pool, rows, count, role_from_row).await
 }
@@ -149,10 +163,8 @@ pub(crate) async fn logs(pool: &PgPool, search: &LogSearch) -> Result<Page<LogEn
     }
     rows.push(" ORDER BY l.created_at DESC, l.id DESC LIMIT ")
         .push_bind(limit(search.limit));
-    let count = search.count_total.then(|| {
-        let mut count = QueryBuilder::new("SELECT count(*) FROM logs l WHERE ");
-        push_log_filter(&mut count, search);
-        count
+    let count = capped_count(search.count_limit, "logs l", |count| {
+        push_log_filter(count, search);
     });
     page(pool, rows, count, log_from_row).await
 }

@@ -359,7 +359,7 @@ async fn tricky_values_search_exactly_like_the_evaluator() {
                     after,
                     backward,
                     limit,
-                    count_total: true,
+                    count_limit: Some(u64::MAX),
                 };
                 let reference = |search: &UserSearch| {
                     eval::search_users(stored.iter().map(|u| (u, held[&u.id].as_slice())), search)
@@ -627,7 +627,7 @@ async fn deep_walks_cross_the_null_boundary_like_the_evaluator() {
                     after,
                     backward,
                     limit,
-                    count_total: false,
+                    count_limit: None,
                 };
                 let reference = |search: &UserSearch| {
                     eval::search_users(stored.iter().map(|u| (u, &[][..])), search)

@@ -320,7 +320,7 @@ fn search(filter: UserFilter, order: Vec<UserOrder>, limit: usize) -> UserSearch
         after: None,
         backward: false,
         limit,
-        count_total: true,
+        count_limit: Some(u64::MAX),
     }
 }
 
@@ -405,7 +405,7 @@ fn paging_after_a_key_continues_without_gaps_or_duplicates() {
             seen.extend(page.items.iter().map(|u| u.id.clone()));
         }
         let mut full = search(UserFilter::All, terms.clone(), 100);
-        full.count_total = false;
+        full.count_limit = None;
         let everything = search_users(users.iter().map(|u| (u, empty.as_slice())), &full);
         assert_eq!(everything.total, None);
         let expected: Vec<UserId> = everything.items.iter().map(|u| u.id.clone()).collect();
@@ -489,7 +489,7 @@ fn roles_search_by_substring_and_order_by_name_then_id() {
         search: text.map(str::to_owned),
         after,
         limit,
-        count_total: true,
+        count_limit: Some(u64::MAX),
     };
     let names = |page: &Page<Role>| {
         page.items
@@ -548,7 +548,7 @@ fn logs_filter_and_order_newest_first() {
         filter,
         after: None,
         limit: 10,
-        count_total: true,
+        count_limit: Some(u64::MAX),
     };
     let ids = |page: Page<LogEntry>| {
         page.items
@@ -642,7 +642,7 @@ fn logs_filter_by_actor_alone_and_with_the_other_criteria() {
                 filter,
                 after: None,
                 limit: 10,
-                count_total: false,
+                count_limit: None,
             },
         )
         .items

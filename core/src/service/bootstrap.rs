@@ -146,7 +146,7 @@ impl Service {
             after: None,
             backward: false,
             limit: 1,
-            count_total: false,
+            count_limit: None,
         };
         Ok(!self.storage.search_users(&search).await?.items.is_empty())
     }

@@ -186,7 +186,7 @@ impl Service {
             after: None,
             backward: false,
             limit: 2,
-            count_total: false,
+            count_limit: None,
         };
         let admins = self.storage.search_users(&search).await?.items;
         if !admins.iter().any(|user| &user.id == user_id) {

@@ -39,7 +39,7 @@ impl Service {
             edges: Vec::new(),
             has_next_page: false,
             has_previous_page: false,
-            total_count: count_total.then_some(0),
+            total_count: self.total_count(self.count_limit(count_total).map(|_| 0)),
         })
     }
 
@@ -63,10 +63,11 @@ impl Service {
             filter,
             after,
             limit: request.limit(),
-            count_total,
+            count_limit: self.count_limit(count_total),
         };
         let found = self.storage.search_logs(&search).await?;
-        Ok(request.connection(found.items, found.total, |entry| {
+        let total = self.total_count(found.total);
+        Ok(request.connection(found.items, total, |entry| {
             cursor::encode_log(&cursors, &eval::log_sort_key(entry))
         }))
     }

@@ -35,6 +35,7 @@ use crate::caller::{Caller, Permission};
 use crate::cursor::CursorKey;
 use crate::error::Result;
 use crate::ids::UserId;
+use crate::page::{CountCap, TotalCount};
 use crate::password::PasswordHasher;
 use crate::plugin::PluginHost;
 use crate::storage::Storage;
@@ -75,6 +76,8 @@ pub struct ServiceSettings {
     pub max_token_lifetime: Option<Duration>,
     /// Limits on failed sign-ins, password checks and token uses.
     pub throttle: ThrottleSettings,
+    /// The most matches a list's `totalCount` counts.
+    pub count_cap: CountCap,
 }
 
 impl Default for ServiceSettings {
@@ -85,6 +88,7 @@ impl Default for ServiceSettings {
             session_lifetime: Duration::from_secs(60 * 60),
             max_token_lifetime: None,
             throttle: ThrottleSettings::default(),
+            count_cap: CountCap::DEFAULT,
         }
     }
 }
@@ -135,6 +139,16 @@ impl Service {
 
     pub fn settings(&self) -> &ServiceSettings {
         &self.settings
+    }
+
+    /// What a list asks storage to count: nothing, or one past the cap.
+    fn count_limit(&self, count_total: bool) -> Option<u64> {
+        count_total.then(|| self.settings.count_cap.storage_limit())
+    }
+
+    /// A list's count from what storage counted for [`Self::count_limit`].
+    fn total_count(&self, counted: Option<u64>) -> Option<TotalCount> {
+        counted.map(|n| self.settings.count_cap.total(n))
     }
 }
 

@@ -216,10 +216,11 @@ impl Service {
             search,
             after,
             limit: request.limit(),
-            count_total,
+            count_limit: self.count_limit(count_total),
         };
         let found = self.storage.search_roles(&query).await?;
-        Ok(request.connection(found.items, found.total, |role| {
+        let total = self.total_count(found.total);
+        Ok(request.connection(found.items, total, |role| {
             cursor::encode_role(&cursors, &eval::role_sort_key(role))
         }))
     }

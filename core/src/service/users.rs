@@ -153,10 +153,11 @@ impl Service {
             after,
             backward: request.backward,
             limit: request.limit(),
-            count_total,
+            count_limit: self.count_limit(count_total),
         };
         let found = self.storage.search_users(&search).await?;
-        Ok(request.connection(found.items, found.total, |user| {
+        let total = self.total_count(found.total);
+        Ok(request.connection(found.items, total, |user| {
             cursor::encode_user(&cursors, &eval::sort_key(user, &order))
         }))
     }

@@ -74,7 +74,7 @@ pub async fn export<W: Write>(
             after,
             backward: false,
             limit: PAGE,
-            count_total: first,
+            count_limit: first.then_some(u64::MAX),
         };
         let page = storage.search_users(&search).await?;
         if first {
@@ -127,7 +127,7 @@ async fn all_roles(storage: &dyn Storage) -> Result<Vec<Role>, TransferError> {
                 id: role.id.clone(),
             }),
             limit: PAGE,
-            count_total: false,
+            count_limit: None,
         };
         let page = storage.search_roles(&search).await?.items;
         let full = page.len() == PAGE;

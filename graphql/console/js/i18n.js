@@ -71,6 +71,12 @@ export function formatNumber(value) {
   return new Intl.NumberFormat(current).format(value);
 }
 
+/// A connection's `totalCount`, marked when counting stopped at the
+/// server's cap (`totalCountCapped`): more items match than the number.
+export function formatCount({ totalCount, totalCountCapped }) {
+  return totalCountCapped ? t('count.moreThan', { count: totalCount }) : formatNumber(totalCount);
+}
+
 /// A date and time from the API (RFC 3339), in the reader's time zone;
 /// `timeStyle: 'medium'` adds the seconds (the audit log needs them).
 export function formatDateTime(iso, { timeStyle = 'short' } = {}) {

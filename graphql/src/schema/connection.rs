@@ -1,7 +1,7 @@
 //! Relay connections: `edges`, `nodes`, `pageInfo` and `totalCount` over
 //! core's pages. The count is computed only when a query selects
-//! `totalCount` (see [`wants_total_count`]), since it costs a full scan on
-//! some backends.
+//! `totalCount` or `totalCountCapped` (see [`wants_total_count`]), since it
+//! reads up to the count cap of matches.
 
 use async_graphql::{Context, SimpleObject};
 use usergraph_core::page::PageArgs;
@@ -25,10 +25,18 @@ impl PageInfo {
     }
 }
 
-/// Whether the connection field being resolved selects `totalCount`
-/// (directly or through fragments).
+/// Whether the connection field being resolved selects `totalCount` or
+/// `totalCountCapped` (directly or through fragments).
 pub fn wants_total_count(ctx: &Context<'_>) -> bool {
-    ctx.look_ahead().field("totalCount").exists()
+    let selection = ctx.look_ahead();
+    selection.field("totalCount").exists() || selection.field("totalCountCapped").exists()
+}
+
+/// The count of a connection, which core computed because the query asked.
+pub fn total_count(
+    total: Option<usergraph_core::page::TotalCount>,
+) -> usergraph_core::Result<usergraph_core::page::TotalCount> {
+    total.ok_or_else(|| usergraph_core::Error::internal("total count was not computed"))
 }
 
 pub fn page_args(
@@ -66,12 +74,23 @@ macro_rules! connection_types {
                 $crate::schema::connection::PageInfo::of(&self.0)
             }
 
-            /// Every item matching the query, regardless of paging.
+            /// The items matching the query, regardless of paging, counted up
+            /// to the server's count cap (`count_cap` in its configuration,
+            /// 10,000 unless set): when more match, this is the cap and
+            /// `totalCountCapped` is true.
             async fn total_count(&self) -> async_graphql::Result<u64> {
                 use $crate::errors::ServiceResultExt;
-                self.0
-                    .total_count
-                    .ok_or_else(|| usergraph_core::Error::internal("total count was not computed"))
+                $crate::schema::connection::total_count(self.0.total_count)
+                    .map(|total| total.count)
+                    .gql()
+            }
+
+            /// True when more items match than `totalCount` says: counting
+            /// stopped at the count cap.
+            async fn total_count_capped(&self) -> async_graphql::Result<bool> {
+                use $crate::errors::ServiceResultExt;
+                $crate::schema::connection::total_count(self.0.total_count)
+                    .map(|total| total.capped)
                     .gql()
             }
         }

@@ -296,7 +296,7 @@ async fn time_row(
                 )
                 .into());
             }
-            if let Some(total) = page.total_count {
+            if let Some(total) = page.total() {
                 totals.borrow_mut().push(total);
             }
             Ok(())

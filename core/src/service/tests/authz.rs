@@ -728,7 +728,7 @@ async fn own_logs_are_readable_but_not_someone_elses() {
         .search_logs(&me, filter(&fx.target.id), PageArgs::default(), true)
         .await
         .unwrap();
-    assert_eq!(mine.total_count, Some(4));
+    assert_eq!(mine.total(), Some(4));
 }
 
 #[tokio::test]

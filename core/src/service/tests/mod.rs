@@ -426,7 +426,7 @@ async fn paging_forward_and_back_has_no_gaps_or_repeats() {
             ..PageArgs::default()
         };
         let got = service.search_users(&admin(), query(page)).await.unwrap();
-        assert_eq!(got.total_count, Some(7));
+        assert_eq!(got.total(), Some(7));
         seen.extend(got.nodes().map(|u| u.username.clone().unwrap()));
         if !got.has_next_page {
             break;

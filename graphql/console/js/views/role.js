@@ -191,7 +191,8 @@ export class RolePage extends Component {
     }
     try {
       const data = await run('RoleHolderCount', { id: this.state.role.id });
-      this.updateConfirm({ count: data.role ? data.role.users.totalCount : 0, counting: false });
+      const holders = data.role ? data.role.users : { totalCount: 0, totalCountCapped: false };
+      this.updateConfirm({ count: holders.totalCount, capped: holders.totalCountCapped, counting: false });
     } catch {
       // The text then says what happens without the number.
       this.updateConfirm({ counting: false });
@@ -311,7 +312,8 @@ export class RolePage extends Component {
     } else if (confirm && confirm.count === 0) {
       text = t('roles.delete.noHolder');
     } else if (confirm && confirm.count !== null) {
-      text = t('roles.delete.holders', { count: confirm.count });
+      const key = confirm.capped ? 'roles.delete.holdersCapped' : 'roles.delete.holders';
+      text = t(key, { count: confirm.count });
     }
     return html`
       <${ConfirmDialog} id="delete-role" open=${Boolean(confirm)} title=${t('roles.delete.title', { name: role.name })}

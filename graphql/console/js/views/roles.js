@@ -5,7 +5,7 @@ import { Pager } from '../components/pager.js';
 import { SearchBox } from '../components/search-box.js';
 import { errorMessage } from '../errors.js';
 import { takeFlash } from '../flash.js';
-import { formatNumber, t } from '../i18n.js';
+import { formatCount, formatNumber, t } from '../i18n.js';
 import { href, navigate } from '../router.js';
 import { html } from '../ui.js';
 import { UrlPage } from './url-page.js';
@@ -118,7 +118,8 @@ function summary(page, view) {
   if (page.nodes.length === 0) {
     return view.search ? t('roles.noMatch', { search: view.search }) : t('roles.none');
   }
-  return t('roles.shownOfTotal', { count: page.totalCount, shown: page.nodes.length });
+  const key = page.totalCountCapped ? 'roles.shownOfCapped' : 'roles.shownOfTotal';
+  return t(key, { count: page.totalCount, shown: page.nodes.length });
 }
 
 function row(role, holders) {
@@ -130,7 +131,7 @@ function row(role, holders) {
       </td>
       <td class="description">${role.description || html`<span class="none">${t('value.none')}</span>`}</td>
       <td class="number">${formatNumber(role.permissions.length)}</td>
-      ${holders && html`<td class="number">${formatNumber(role.users.totalCount)}</td>`}
+      ${holders && html`<td class="number">${formatCount(role.users)}</td>`}
     </tr>
   `;
 }

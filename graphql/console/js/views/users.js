@@ -241,7 +241,8 @@ export class Users extends Component {
       return view.search ? t('users.noMatch', { search: view.search }) : t('users.none');
     }
     if (typeof page.totalCount === 'number') {
-      return t('users.shownOfTotal', { count: page.totalCount, shown: page.nodes.length });
+      const key = page.totalCountCapped ? 'users.shownOfCapped' : 'users.shownOfTotal';
+      return t(key, { count: page.totalCount, shown: page.nodes.length });
     }
     return t('users.shown', { count: page.nodes.length });
   }
