@@ -85,6 +85,9 @@ pub struct Config {
     pub throttle_max_failures_per_account: u32,
     pub throttle_max_failures_per_address: u32,
     pub throttle_window_secs: u64,
+    /// How long an authenticated token is trusted without reading it again;
+    /// 0: read on every request.
+    pub auth_cache_ttl_secs: u64,
     /// Proxies (CIDR blocks) whose forwarding headers name the client.
     pub trusted_proxies: TrustedProxies,
     pub log_format: LogFormat,
@@ -129,6 +132,7 @@ impl Default for Config {
             throttle_max_failures_per_account: service.throttle.max_failures_per_account,
             throttle_max_failures_per_address: service.throttle.max_failures_per_address,
             throttle_window_secs: service.throttle.window.as_secs(),
+            auth_cache_ttl_secs: service.auth_cache_ttl.as_secs(),
             trusted_proxies: api.trusted_proxies.clone(),
             log_format: LogFormat::Text,
             metrics: true,
@@ -242,6 +246,7 @@ impl Config {
             max_token_lifetime: self
                 .max_token_lifetime_days
                 .map(|days| Duration::from_secs(days.saturating_mul(SECS_PER_DAY))),
+            auth_cache_ttl: Duration::from_secs(self.auth_cache_ttl_secs),
             ..ServiceSettings::default()
         };
         settings.throttle.max_failures_per_account = self.throttle_max_failures_per_account;
