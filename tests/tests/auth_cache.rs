@@ -169,3 +169,28 @@ async fn a_signed_out_session_is_refused_on_the_next_request() {
         .await;
     assert_refused(&server, &session).await;
 }
+
+#[tokio::test]
+async fn a_role_given_is_allowed_on_the_next_request() {
+    let server = TestServer::start().await;
+    let user = server.user_with_permissions("promoted", &[]).await;
+    for _ in 0..2 {
+        server.data_as(Some(&user.token), ME, json!({})).await;
+    }
+    let forbidden = server
+        .graphql_as(Some(&user.token), READ_USERS, json!({}))
+        .await;
+    assert_eq!(forbidden.code(), "FORBIDDEN", "{}", forbidden.body);
+    let role = server
+        .create_role(json!({ "name": "readers", "permissions": ["users:read"] }))
+        .await;
+    server
+        .data(
+            "mutation($u: ID!, $r: [ID!]!) { assignUserRoles(userId: $u, roleIds: $r) { id } }",
+            json!({ "u": user.id, "r": [role] }),
+        )
+        .await;
+    server
+        .data_as(Some(&user.token), READ_USERS, json!({}))
+        .await;
+}
