@@ -88,6 +88,9 @@ pub struct Config {
     pub throttle_max_failures_per_account: u32,
     pub throttle_max_failures_per_address: u32,
     pub throttle_window_secs: u64,
+    /// How long an authenticated token is trusted without reading it again;
+    /// 0: read on every request.
+    pub auth_cache_ttl_secs: u64,
     /// Proxies (CIDR blocks) whose forwarding headers name the client.
     pub trusted_proxies: TrustedProxies,
     pub log_format: LogFormat,
@@ -133,6 +136,7 @@ impl Default for Config {
             throttle_max_failures_per_account: service.throttle.max_failures_per_account,
             throttle_max_failures_per_address: service.throttle.max_failures_per_address,
             throttle_window_secs: service.throttle.window.as_secs(),
+            auth_cache_ttl_secs: service.auth_cache_ttl.as_secs(),
             trusted_proxies: api.trusted_proxies.clone(),
             log_format: LogFormat::Text,
             metrics: true,
@@ -251,6 +255,7 @@ impl Config {
                 .map(|days| Duration::from_secs(days.saturating_mul(SECS_PER_DAY))),
             // `check` refused a cap of 0.
             count_cap: CountCap::new(self.count_cap).unwrap_or_default(),
+            auth_cache_ttl: Duration::from_secs(self.auth_cache_ttl_secs),
             ..ServiceSettings::default()
         };
         settings.throttle.max_failures_per_account = self.throttle_max_failures_per_account;

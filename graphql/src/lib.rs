@@ -9,6 +9,7 @@ mod assets;
 pub mod client_addr;
 mod console;
 mod document;
+mod document_cache;
 #[cfg(test)]
 mod document_fuzz;
 pub mod embed;

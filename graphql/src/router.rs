@@ -19,6 +19,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use usergraph_core::{Caller, Error, Service};
 
+use crate::document_cache::DocumentCache;
 use crate::errors::{
     BAD_REQUEST, LIMIT_EXCEEDED, ensure_codes, request_error, retry_after_secs, server_error,
 };
@@ -34,6 +35,7 @@ struct AppState {
     schema: UsergraphSchema,
     service: Service,
     settings: ApiSettings,
+    documents: DocumentCache,
 }
 
 /// The API's routes, with its limits. Serve it with [`serve`] (or with
@@ -57,6 +59,7 @@ pub(crate) fn router_with_schema(
         schema,
         service,
         settings,
+        documents: DocumentCache::default(),
     });
     let mut routes = Router::new()
         .route("/graphql", get(crate::graphiql::page).post(graphql))
@@ -157,8 +160,8 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
             ),
         );
     }
-    if let Some(refused) = check_documents(&mut batch, DocumentLimits::of(&state.settings), started)
-    {
+    let limits = DocumentLimits::of(&state.settings);
+    if let Some(refused) = check_documents(&mut batch, limits, &state.documents, started) {
         return refused;
     }
     let caller = match authenticate(&state.service, &headers, ip).await {
@@ -195,11 +198,20 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
 fn check_documents(
     batch: &mut BatchRequest,
     limits: DocumentLimits,
+    documents: &DocumentCache,
     started: Instant,
 ) -> Option<Response> {
+    let check = |request: &mut Request| {
+        let cached = documents.fill(request);
+        limits.check(request)?;
+        if !cached {
+            documents.keep(request);
+        }
+        Ok::<(), ServerError>(())
+    };
     match batch {
         BatchRequest::Single(request) => {
-            let error = limits.check(request).err()?;
+            let error = check(request).err()?;
             crate::observability::record_refused(&error, started.elapsed());
             let response = async_graphql::Response::from_errors(vec![error]);
             Some(Json(BatchResponse::Single(response)).into_response())
@@ -209,7 +221,7 @@ fn check_documents(
                 .iter_mut()
                 .enumerate()
                 .find_map(|(index, request)| {
-                    let error = limits.check(request).err()?;
+                    let error = check(request).err()?;
                     Some(transport_error(
                         StatusCode::BAD_REQUEST,
                         LIMIT_EXCEEDED,

@@ -1,5 +1,6 @@
-//! [`Storage`] over any [`KvEngine`]. Engines block, so every call runs on
-//! tokio's blocking pool, away from the async workers.
+//! [`Storage`] over any [`KvEngine`]. Engines block, so writes, searches and
+//! reads of many keys run on tokio's blocking pool, away from the async
+//! workers. Reads of a few keys run on the calling task ([`KvStorage::looking_up`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,6 +20,8 @@ const FORMAT_KEY: &[u8] = b"format";
 /// Format 2 added the search indexes (user text, n-grams, orders); format 3
 /// keys the n-gram postings by created-at.
 const FORMAT: &[u8] = &[3];
+/// Reads of at most this many keys run on the calling task.
+const INLINE_KEYS: usize = 8;
 /// Stores of these formats are upgraded on open by rebuilding the index
 /// trees they lack or key differently.
 const UPGRADES: [(&[u8], &[Tree]); 2] =
@@ -92,6 +95,23 @@ impl<E: KvEngine> KvStorage<E> {
         self.blocking(move |engine| job(engine.read()?.as_ref()))
             .await
     }
+
+    /// Runs a read of `keys` keys right here when they are few: a handful of
+    /// B-tree lookups take microseconds, less than handing the job to the
+    /// blocking pool and back, whose two thread wake-ups were half the CPU
+    /// time of a `user(id)` request under load (BENCHMARKS.md, "Over HTTP").
+    /// Reads of more keys go to the pool.
+    async fn looking_up<T, F>(&self, keys: usize, job: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn ReadTxn) -> Result<T> + Send + 'static,
+    {
+        if keys <= INLINE_KEYS {
+            job(self.engine.read()?.as_ref())
+        } else {
+            self.reading(job).await
+        }
+    }
 }
 
 impl<E: PathEngine> KvStorage<E> {
@@ -121,17 +141,20 @@ impl<E: KvEngine> Storage for KvStorage<E> {
 
     async fn user(&self, id: &UserId) -> Result<Option<User>> {
         let id = id.clone();
-        self.reading(move |txn| read::user(txn, id.as_str())).await
+        self.looking_up(1, move |txn| read::user(txn, id.as_str()))
+            .await
     }
 
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>> {
         let ids = ids.to_vec();
-        self.reading(move |txn| read::users(txn, &ids)).await
+        self.looking_up(ids.len(), move |txn| read::users(txn, &ids))
+            .await
     }
 
     async fn user_by_key(&self, key: &UniqueKey) -> Result<Option<User>> {
         let key = key.clone();
-        self.reading(move |txn| read::user_by_key(txn, &key)).await
+        self.looking_up(1, move |txn| read::user_by_key(txn, &key))
+            .await
     }
 
     async fn search_users(&self, search: &UserSearch) -> Result<Page<User>> {
@@ -142,17 +165,19 @@ impl<E: KvEngine> Storage for KvStorage<E> {
 
     async fn role(&self, id: &RoleId) -> Result<Option<Role>> {
         let id = id.clone();
-        self.reading(move |txn| read::role(txn, id.as_str())).await
+        self.looking_up(1, move |txn| read::role(txn, id.as_str()))
+            .await
     }
 
     async fn roles(&self, ids: &[RoleId]) -> Result<Vec<Role>> {
         let ids = ids.to_vec();
-        self.reading(move |txn| read::roles(txn, &ids)).await
+        self.looking_up(ids.len(), move |txn| read::roles(txn, &ids))
+            .await
     }
 
     async fn role_by_name(&self, name_key: &str) -> Result<Option<Role>> {
         let name_key = name_key.to_owned();
-        self.reading(move |txn| read::role_by_name(txn, &name_key))
+        self.looking_up(1, move |txn| read::role_by_name(txn, &name_key))
             .await
     }
 
@@ -167,8 +192,10 @@ impl<E: KvEngine> Storage for KvStorage<E> {
 
     async fn role_ids_of_users(&self, user_ids: &[UserId]) -> Result<HashMap<UserId, Vec<RoleId>>> {
         let user_ids = user_ids.to_vec();
-        self.reading(move |txn| read::role_ids_of_users(txn, &user_ids))
-            .await
+        self.looking_up(user_ids.len(), move |txn| {
+            read::role_ids_of_users(txn, &user_ids)
+        })
+        .await
     }
 
     async fn search_logs(&self, search: &LogSearch) -> Result<Page<LogEntry>> {
@@ -178,13 +205,13 @@ impl<E: KvEngine> Storage for KvStorage<E> {
 
     async fn token(&self, id: &TokenId) -> Result<Option<AccessToken>> {
         let id = id.clone();
-        self.reading(move |txn| tokens::token(txn, id.as_str()))
+        self.looking_up(1, move |txn| tokens::token(txn, id.as_str()))
             .await
     }
 
     async fn token_by_digest(&self, digest: &TokenDigest) -> Result<Option<AccessToken>> {
         let digest = *digest;
-        self.reading(move |txn| tokens::by_digest(txn, &digest))
+        self.looking_up(1, move |txn| tokens::by_digest(txn, &digest))
             .await
     }
 

@@ -172,15 +172,14 @@ impl Service {
         let log = Audit::new(caller, log_keys::USER_ROLES_ASSIGNED, time::now())
             .user(&user.id)
             .payload(json!({ "roleIds": added }));
-        self.storage
-            .commit(vec![
-                WriteOp::AssignRoles {
-                    user_id: user.id.clone(),
-                    role_ids: added.clone(),
-                },
-                log.op(),
-            ])
-            .await?;
+        self.commit(vec![
+            WriteOp::AssignRoles {
+                user_id: user.id.clone(),
+                role_ids: added.clone(),
+            },
+            log.op(),
+        ])
+        .await?;
         self.publish_roles(caller, &user, &after, &added, &[]);
         Ok(user)
     }
@@ -236,7 +235,7 @@ impl Service {
             ops.push(log.op());
         }
         ops.extend(last_admin_guard);
-        self.storage.commit(ops).await?;
+        self.commit(ops).await?;
         self.publish_roles(caller, &user, &wanted, &added, &removed);
         Ok(user)
     }
@@ -281,7 +280,7 @@ impl Service {
             log.op(),
         ];
         ops.extend(last_admin_guard);
-        self.storage.commit(ops).await?;
+        self.commit(ops).await?;
         self.publish_roles(caller, &user, &after, &[], &removed);
         Ok(user)
     }

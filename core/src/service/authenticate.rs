@@ -1,6 +1,8 @@
 //! Turning a presented secret into a [`Caller`]: the check every
 //! authenticated request goes through, so everything it looks at (expiry,
 //! revocation, the owner's state and current roles) takes effect at once.
+//! What it found is remembered briefly ([`super::auth_cache`]); every change
+//! this service commits to those forgets it.
 
 use std::collections::BTreeSet;
 
@@ -9,6 +11,7 @@ use serde_json::json;
 
 use super::Service;
 use super::audit::Audit;
+use super::auth_cache::Authenticated;
 use crate::caller::{Caller, Permission, Permissions};
 use crate::error::{Entity, Error, Result};
 use crate::ids::UserId;
@@ -59,6 +62,17 @@ impl Service {
             tracing::warn!(ip = ?ip, "malformed token presented");
             return Err(Error::Unauthenticated);
         };
+        let now = time::now();
+        let client = Caller::anonymous().with_client(ip.clone(), user_agent);
+        if let Some(known) = self.auth_cache.get(&digest, now)
+            && known.token.kind == kind
+        {
+            if let Some(used) = self.touch(&known.token, now).await? {
+                self.auth_cache.update_token(&used);
+            }
+            return Ok(caller_of(known, client));
+        }
+        let generation = self.auth_cache.generation();
         let token = match self.storage.token_by_digest(&digest).await? {
             Some(token) if token.kind == kind => token,
             _ => {
@@ -67,26 +81,21 @@ impl Service {
                 return Err(Error::Unauthenticated);
             }
         };
-        let client = Caller::anonymous().with_client(ip.clone(), user_agent);
         let owner = self.storage.user(&token.user_id).await?;
-        let now = time::now();
         if let Some(reason) = rejection(&token, owner.as_ref(), now) {
             self.throttle.record_failure(None, address).await?;
             let log = Audit::new(&client, log_keys::TOKEN_REJECTED, now)
                 .user(&token.user_id)
                 .payload(json!({ "tokenId": token.id, "reason": reason }))
                 .failed(reason);
-            self.storage.commit(vec![log.op()]).await?;
+            self.commit(vec![log.op()]).await?;
             return Err(Error::Unauthenticated);
         }
         let permissions = self.token_permissions(&token).await?;
-        self.touch(&token, now).await?;
-        Ok(Caller {
-            user_id: Some(token.user_id.clone()),
-            token_id: Some(token.id.into_string()),
-            permissions: Permissions::Only(permissions),
-            ..client
-        })
+        let token = self.touch(&token, now).await?.unwrap_or(token);
+        let known = Authenticated { token, permissions };
+        self.auth_cache.put(known.clone(), generation);
+        Ok(caller_of(known, client))
     }
 
     /// The signed-in user. `NOT_FOUND` if it was deleted since the token was
@@ -143,32 +152,48 @@ impl Service {
         Ok(narrow(owner, token.scopes.as_deref()))
     }
 
-    /// Records the use, unless it was recorded less than a minute ago. Losing
-    /// the race to another request (or to a rename or revocation) is fine:
-    /// the other write is as recent.
-    async fn touch(&self, token: &AccessToken, now: time::Timestamp) -> Result<()> {
+    /// Records the use, unless it was recorded less than a minute ago, and
+    /// returns the token as written. Losing the race to another request (or
+    /// to a rename or revocation) is fine: the other write is as recent.
+    /// Written straight to storage: a last use changes nothing a token
+    /// allows, so it leaves the authentication cache alone.
+    async fn touch(
+        &self,
+        token: &AccessToken,
+        now: time::Timestamp,
+    ) -> Result<Option<AccessToken>> {
         let recent = token
             .last_used_at
             .is_some_and(|at| now.signed_duration_since(at) < LAST_USED_PRECISION);
         if recent {
-            return Ok(());
+            return Ok(None);
         }
         let mut used = token.clone();
         used.last_used_at = Some(now);
         used.version = token.version + 1;
         let op = WriteOp::UpdateToken {
-            token: Box::new(used),
+            token: Box::new(used.clone()),
             expected_version: token.version,
         };
         match self.storage.commit(vec![op]).await {
-            Ok(())
-            | Err(Error::StaleVersion)
+            Ok(()) => Ok(Some(used)),
+            Err(Error::StaleVersion)
             | Err(Error::NotFound {
                 entity: Entity::Token,
                 ..
-            }) => Ok(()),
+            }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// The caller a token authenticated as `known` stands for.
+fn caller_of(known: Authenticated, client: Caller) -> Caller {
+    Caller {
+        user_id: Some(known.token.user_id),
+        token_id: Some(known.token.id.into_string()),
+        permissions: Permissions::Only(known.permissions),
+        ..client
     }
 }
 

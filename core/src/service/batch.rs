@@ -118,7 +118,7 @@ impl Service {
                 users.push(user);
                 ops.extend(user_ops);
             }
-            match self.storage.commit(ops).await {
+            match self.commit(ops).await {
                 Ok(()) => {
                     for ((index, _), user) in members.iter().zip(users) {
                         self.publish_created(caller, &user, &role_ids);

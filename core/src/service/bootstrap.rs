@@ -78,7 +78,7 @@ impl Service {
             let log = Audit::new(&caller, key, now)
                 .role(&role.id)
                 .payload(json!({ "fields": ["permissions"], "builtIn": true }));
-            match self.storage.commit(vec![op, log.op()]).await {
+            match self.commit(vec![op, log.op()]).await {
                 Ok(()) => return Ok(role),
                 // Another process created or changed it meanwhile: look again.
                 Err(Error::StaleVersion) | Err(Error::Conflict { .. }) => backoff.lost().await?,
@@ -120,7 +120,7 @@ impl Service {
         ops.push(created_log(&caller, &token));
         // No before-hooks: a plugin must not be able to keep a store from
         // ever getting its first admin. Plugins still hear of it.
-        match self.storage.commit(ops).await {
+        match self.commit(ops).await {
             Ok(()) => {
                 self.publish_created(&caller, &user, &role_ids);
                 self.publish_token(&caller, EventKind::TokenCreated, &token);

@@ -4,6 +4,7 @@
 
 mod assignments;
 mod audit;
+mod auth_cache;
 mod authenticate;
 mod batch;
 mod bootstrap;
@@ -38,8 +39,9 @@ use crate::ids::UserId;
 use crate::page::{CountCap, TotalCount};
 use crate::password::PasswordHasher;
 use crate::plugin::PluginHost;
-use crate::storage::Storage;
+use crate::storage::{Storage, WriteOp};
 use crate::throttle::{self, Throttle, ThrottleSettings};
+use auth_cache::AuthCache;
 use retry::{Backoff, MAX_ATTEMPTS};
 
 /// Argon2id cost parameters for new password digests.
@@ -78,6 +80,12 @@ pub struct ServiceSettings {
     pub throttle: ThrottleSettings,
     /// The most matches a list's `totalCount` counts.
     pub count_cap: CountCap,
+    /// How long an authenticated token is trusted without reading it again
+    /// (zero: read on every request). This service's own changes take
+    /// effect at once whatever it is; it bounds how long another process
+    /// sharing the store (a second instance on PostgreSQL) may be out of
+    /// date about a token revoked, an owner suspended or a role changed.
+    pub auth_cache_ttl: Duration,
 }
 
 impl Default for ServiceSettings {
@@ -89,6 +97,7 @@ impl Default for ServiceSettings {
             max_token_lifetime: None,
             throttle: ThrottleSettings::default(),
             count_cap: CountCap::DEFAULT,
+            auth_cache_ttl: Duration::from_secs(5),
         }
     }
 }
@@ -102,6 +111,7 @@ pub struct Service {
     plugins: PluginHost,
     /// The store's cursor key, read on the first list and kept.
     cursor_key: Arc<OnceCell<CursorKey>>,
+    auth_cache: Arc<AuthCache>,
 }
 
 impl Service {
@@ -113,6 +123,7 @@ impl Service {
         Ok(Service {
             storage,
             throttle: Arc::new(Throttle::with_store(settings.throttle, attempts)),
+            auth_cache: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
             settings,
             passwords: Arc::new(passwords),
             plugins: PluginHost::empty(),
@@ -150,6 +161,20 @@ impl Service {
     fn total_count(&self, counted: Option<u64>) -> Option<TotalCount> {
         counted.map(|n| self.settings.count_cap.total(n))
     }
+
+    /// Commits `ops` in one transaction. Every write of the service goes
+    /// through here, so that a change to what a token allows is never
+    /// hidden by the authentication cache: it is forgotten once the commit
+    /// is done, before the caller hears of it (and on failure too, since a
+    /// commit whose answer was lost may have happened).
+    async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
+        let affects = auth_cache::affects_authentication(&ops);
+        let result = self.storage.commit(ops).await;
+        if affects {
+            self.auth_cache.forget_all();
+        }
+        result
+    }
 }
 
 /// `permission`, unless the caller is acting on its own user record (a user
@@ -164,10 +189,14 @@ fn require_or_self(caller: &Caller, permission: Permission, user_id: &UserId) ->
 
 #[cfg(test)]
 impl Service {
-    /// A service with cheap password hashing, for core's own tests.
+    /// A service with cheap password hashing, for core's own tests. It
+    /// authenticates from storage every time: the tests change storage
+    /// behind its back, as another process would (`tests/cached_tokens.rs`
+    /// covers the cache).
     fn for_tests(storage: Arc<dyn Storage>) -> Self {
         Service {
             storage,
+            auth_cache: Arc::new(AuthCache::new(Duration::ZERO)),
             settings: ServiceSettings::default(),
             passwords: Arc::new(PasswordHasher::for_tests()),
             throttle: Arc::new(Throttle::new(ThrottleSettings::default())),

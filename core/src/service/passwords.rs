@@ -161,9 +161,7 @@ impl Service {
             } else {
                 "no password set"
             };
-            self.storage
-                .commit(vec![audit(false).failed(reason).op()])
-                .await?;
+            self.commit(vec![audit(false).failed(reason).op()]).await?;
             return Ok(false);
         }
         self.throttle.record_success(&account).await?;
@@ -179,7 +177,7 @@ impl Service {
                 },
                 audit(true).op(),
             ];
-            match self.storage.commit(ops).await {
+            match self.commit(ops).await {
                 Ok(()) => return Ok(true),
                 // Someone else wrote the user meanwhile (maybe a new
                 // password); the upgrade can wait for the next verify.
@@ -191,7 +189,7 @@ impl Service {
                 Err(e) => return Err(e),
             }
         }
-        self.storage.commit(vec![audit(false).op()]).await?;
+        self.commit(vec![audit(false).op()]).await?;
         Ok(true)
     }
 
@@ -223,7 +221,7 @@ impl Service {
                 .user(&id)
                 .payload(json!({}))
                 .failed(reason);
-            self.storage.commit(vec![log.op()]).await?;
+            self.commit(vec![log.op()]).await?;
             return Err(Error::validation(
                 "currentPassword",
                 "the current password is not correct",

@@ -66,8 +66,7 @@ impl Service {
         let log = Audit::new(caller, log_keys::ROLE_CREATED, now)
             .role(&role.id)
             .payload(json!({ "fields": fields }));
-        self.storage
-            .commit(vec![WriteOp::InsertRole(Box::new(role.clone())), log.op()])
+        self.commit(vec![WriteOp::InsertRole(Box::new(role.clone())), log.op()])
             .await
             .map_err(name_conflict)?;
         Ok(role)
@@ -161,7 +160,7 @@ impl Service {
                 },
                 log.op(),
             ];
-            match self.storage.commit(ops).await {
+            match self.commit(ops).await {
                 Ok(()) => return Ok(role),
                 Err(Error::StaleVersion) => backoff.lost().await?,
                 Err(e) => return Err(name_conflict(e)),
@@ -181,8 +180,7 @@ impl Service {
         let log = Audit::new(caller, log_keys::ROLE_DELETED, time::now())
             .role(&id)
             .payload(json!({ "name": role.name }));
-        self.storage
-            .commit(vec![WriteOp::DeleteRole { id: id.clone() }, log.op()])
+        self.commit(vec![WriteOp::DeleteRole { id: id.clone() }, log.op()])
             .await?;
         Ok(id)
     }

@@ -160,7 +160,7 @@ impl Service {
             log = log.user(&user.id);
         }
         let log = log.payload(json!({ "reason": reason })).failed(reason);
-        self.storage.commit(vec![log.op()]).await?;
+        self.commit(vec![log.op()]).await?;
         self.publish_sign_in_failed(caller, user.map(|u| &u.id), reason);
         Ok(Error::Unauthenticated)
     }
@@ -197,7 +197,7 @@ impl Service {
                         .user(&user.id)
                         .payload(json!({ "reason": "rejected", "plugin": plugin }))
                         .failed("rejected");
-                    self.storage.commit(vec![log.op()]).await?;
+                    self.commit(vec![log.op()]).await?;
                     self.publish_sign_in_failed(caller, Some(&user.id), "rejected");
                 }
                 return Err(e);
@@ -229,7 +229,7 @@ impl Service {
                 .user(&user.id)
                 .payload(json!({ "tokenId": token.id, "rehashed": upgrade.is_some() }));
             ops.push(log.op());
-            match self.storage.commit(ops).await {
+            match self.commit(ops).await {
                 Ok(()) => {
                     self.publish(caller, EventKind::SignIn, Some(&user.id), || {
                         json!({
@@ -323,7 +323,7 @@ impl Service {
                 },
                 log.op(),
             ];
-            match self.storage.commit(ops).await {
+            match self.commit(ops).await {
                 Ok(()) => return Ok(()),
                 Err(Error::StaleVersion) => backoff.lost().await?,
                 Err(e) => return Err(e),

@@ -195,7 +195,7 @@ impl Service {
             WriteOp::InsertToken(Box::new(token.clone())),
             created_log(caller, &token),
         ];
-        self.storage.commit(ops).await.map_err(name_conflict)?;
+        self.commit(ops).await.map_err(name_conflict)?;
         self.publish_token(caller, EventKind::TokenCreated, &token);
         Ok(CreatedToken { token, secret })
     }
@@ -263,7 +263,7 @@ impl Service {
                 },
                 log.user(&token.user_id).op(),
             ];
-            match self.storage.commit(ops).await {
+            match self.commit(ops).await {
                 Ok(()) => return Ok((token, true)),
                 Err(Error::StaleVersion) => backoff.lost().await?,
                 Err(e) => return Err(name_conflict(e)),

@@ -123,7 +123,7 @@ impl Service {
                 log.op(),
             ];
             ops.extend(guard.clone());
-            match self.storage.commit(ops).await {
+            match self.commit(ops).await {
                 Ok(()) => {
                     self.publish_user(caller, event, &user, details);
                     return Ok(user);

@@ -28,7 +28,7 @@ impl Service {
             attempt += 1;
             let role_ids = self.default_role_ids().await?;
             let (user, ops) = new_user.ops(caller, &role_ids);
-            match self.storage.commit(ops).await {
+            match self.commit(ops).await {
                 Ok(()) => {
                     self.publish_created(caller, &user, &role_ids);
                     return Ok(user);
@@ -175,7 +175,7 @@ impl Service {
             .payload(Value::Object(Default::default()));
         let mut ops = vec![WriteOp::DeleteUser { id: id.clone() }, log.op()];
         ops.extend(last_admin_guard);
-        self.storage.commit(ops).await?;
+        self.commit(ops).await?;
         self.publish(
             caller,
             EventKind::UserDeleted,

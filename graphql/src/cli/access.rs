@@ -31,6 +31,14 @@ pub struct AccessArgs {
     #[arg(long)]
     pub throttle_window_secs: Option<u64>,
 
+    /// How long an authenticated token is trusted without reading it again,
+    /// in seconds (0: read on every request). This server's own changes
+    /// take effect at once; it bounds how late another instance sharing a
+    /// PostgreSQL database sees a token revoked, an owner suspended or a
+    /// role changed.
+    #[arg(long)]
+    pub auth_cache_ttl_secs: Option<u64>,
+
     /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the
     /// client, as comma-separated CIDR blocks or addresses
     /// (`10.0.0.0/8,192.0.2.7`). Other peers' headers are ignored.
@@ -62,6 +70,9 @@ impl AccessArgs {
         }
         if let Some(secs) = self.throttle_window_secs {
             config.throttle_window_secs = secs;
+        }
+        if let Some(secs) = self.auth_cache_ttl_secs {
+            config.auth_cache_ttl_secs = secs;
         }
         if let Some(proxies) = &self.trusted_proxies {
             config.trusted_proxies = proxies.clone();

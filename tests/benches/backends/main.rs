@@ -16,9 +16,9 @@
 //!     [--walk-budget 120] [--keep DIR] [--seed-only]
 //! ```
 //!
-//! `--keep DIR` keeps the seeded redb/sled store in DIR and reuses it on the
-//! next run with the same N and seed (delete it after a storage format
-//! change). `--seed-only` (with `--keep`) stops once the store is seeded
+//! `--keep DIR` keeps the seeded redb/sled store in DIR (PostgreSQL: a
+//! database of its own, with its marker in DIR) and reuses it on the next
+//! run with the same N and seed (delete it after a storage format change). `--seed-only` (with `--keep`) stops once the store is seeded
 //! (or found seeded), for runs that only need the store, such as
 //! `scripts/console-first-screen`. `--sled-cache-mb` sets sled's cache (default 256, as the
 //! server's) for every sled store of the run. `--budget` caps the seconds spent timing one row (at least 5

@@ -69,7 +69,7 @@ pub async fn run(
     let name = format!("search-{users}-seed{seed}");
     let (store, seeded) = match options.keep {
         Some(dir) => {
-            let (store, seeded) = Store::open_kept(backend, dir, &name)?;
+            let (store, seeded) = Store::open_kept(backend, dir, &name).await?;
             (store, seeded)
         }
         None => match Store::open(backend, &users.to_string()).await? {

@@ -70,6 +70,8 @@ enum Leftover {
     Directory(TempDir),
     /// A store kept for later runs (`--keep DIR`): nothing to remove.
     Kept,
+    /// A PostgreSQL database kept for later runs: analyzed, not removed.
+    KeptDatabase(PostgresStorage),
     Schema {
         storage: PostgresStorage,
         schema: String,
@@ -123,8 +125,10 @@ impl Store {
 
     /// The store named `name` under `dir`, created when missing and kept
     /// afterwards, with the seed time of the run that filled it (`None`:
-    /// still to be seeded). Only the embedded backends keep their files.
-    pub fn open_kept(
+    /// still to be seeded). The embedded backends keep their files in
+    /// `dir`; PostgreSQL keeps a database of its own ([`kept_database`]),
+    /// with its marker in `dir` too.
+    pub async fn open_kept(
         backend: Backend,
         dir: &Path,
         name: &str,
@@ -133,7 +137,7 @@ impl Store {
         let path = dir.join(format!("{name}.{backend}"));
         let marker = SeedMarker::for_store(dir, name, backend);
         let seeded = marker.read()?;
-        if seeded.is_none() && path.exists() {
+        if seeded.is_none() && backend != Backend::Postgres && path.exists() {
             // A run stopped while seeding: the store holds part of the set.
             return Err(format!(
                 "{} exists but was never fully seeded; delete it and rerun",
@@ -141,20 +145,18 @@ impl Store {
             )
             .into());
         }
-        let storage: Arc<dyn Storage> = match backend {
-            Backend::Redb => Arc::new(usergraph_redb::RedbStorage::open(&path)?),
-            Backend::Sled => Arc::new(open_sled(&path)?),
+        let (storage, leftover): (Arc<dyn Storage>, _) = match backend {
+            Backend::Redb => (
+                Arc::new(usergraph_redb::RedbStorage::open(&path)?),
+                Leftover::Kept,
+            ),
+            Backend::Sled => (Arc::new(open_sled(&path)?), Leftover::Kept),
             Backend::Postgres => {
-                return Err("--keep works with redb and sled only".into());
+                let storage = open_kept_database(name, seeded.is_some()).await?;
+                (Arc::new(storage.clone()), Leftover::KeptDatabase(storage))
             }
         };
-        Ok((
-            Store {
-                storage,
-                leftover: Leftover::Kept,
-            },
-            seeded,
-        ))
+        Ok((Store { storage, leftover }, seeded))
     }
 
     /// Brings the store to its steady state after a bulk load, as an operator
@@ -162,7 +164,7 @@ impl Store {
     /// until autovacuum catches up, and stale ones make it pick sequential
     /// scans for joins that indexes serve.
     pub async fn settle(&self) -> Result<(), BoxError> {
-        if let Leftover::Schema { storage, .. } = &self.leftover {
+        if let Leftover::Schema { storage, .. } | Leftover::KeptDatabase(storage) = &self.leftover {
             sqlx::query("ANALYZE").execute(storage.pool()).await?;
         }
         Ok(())
@@ -175,6 +177,7 @@ impl Store {
         match leftover {
             Leftover::Directory(dir) => dir.close()?,
             Leftover::Kept => {}
+            Leftover::KeptDatabase(storage) => storage.pool().close().await,
             Leftover::Schema { storage, schema } => {
                 // The name was built above from digits and underscores only.
                 let drop_schema = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
@@ -186,6 +189,65 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The database a kept PostgreSQL store named `name` lives in:
+/// `usergraph_bench_search_1000000_seed42` for `search-1000000-seed42`, on
+/// the server `DATABASE_URL` names. `scripts/http-bench` builds the same name.
+pub fn kept_database(name: &str) -> String {
+    format!("usergraph_bench_{}", name.replace('-', "_"))
+}
+
+/// `url` with its database replaced by `database` (query parameters kept).
+fn with_database(url: &str, database: &str) -> Result<String, BoxError> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("DATABASE_URL {url:?} has no scheme"))?;
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let query = tail.find('?').map_or("", |at| &tail[at..]);
+    Ok(format!("{scheme}://{authority}/{database}{query}"))
+}
+
+/// Connects to the kept database for `name`, made afresh (dropped first if
+/// a stopped run left part of a seed in it) unless it was `seeded`.
+async fn open_kept_database(name: &str, seeded: bool) -> Result<PostgresStorage, BoxError> {
+    let server = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
+    let database = kept_database(name);
+    let admin = PostgresStorage::connect(
+        &server,
+        PostgresOptions {
+            migrate: false,
+            ..PostgresOptions::default()
+        },
+    )
+    .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&database)
+            .fetch_one(admin.pool())
+            .await?;
+    if seeded && !exists {
+        return Err(format!(
+            "the marker says {name} was seeded, but the database {database} is gone; delete the marker and rerun"
+        )
+        .into());
+    }
+    if !seeded {
+        // The name is built from the store's name: letters, digits and '_'.
+        for statement in [
+            format!("DROP DATABASE IF EXISTS \"{database}\""),
+            format!("CREATE DATABASE \"{database}\""),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(admin.pool())
+                .await?;
+        }
+    }
+    admin.pool().close().await;
+    eprintln!("postgres: the store is the database {database}");
+    let url = with_database(&server, &database)?;
+    Ok(PostgresStorage::connect(&url, PostgresOptions::default()).await?)
 }
 
 /// The file that says a kept store was seeded completely, holding the seed

@@ -326,7 +326,7 @@ impl Service {
                 .iter()
                 .flat_map(|(_, staged)| staged.ops.iter().cloned())
                 .collect();
-            match self.storage.commit(ops).await {
+            match self.commit(ops).await {
                 Ok(()) => {
                     for (index, staged) in members {
                         results[*index] = Some(Ok(staged.outcome));

@@ -97,7 +97,7 @@ impl Service {
         let log = Audit::new(caller, key, now)
             .role(&role.id)
             .payload(json!({ "fields": role_fields(&role, previous.as_ref()), "imported": true }));
-        self.storage.commit(vec![op, log.op()]).await?;
+        self.commit(vec![op, log.op()]).await?;
         Ok(if key == log_keys::ROLE_CREATED {
             ImportOutcome::Created
         } else {

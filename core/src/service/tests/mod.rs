@@ -4,6 +4,7 @@
 mod authz;
 mod batch;
 mod bootstrap;
+mod cached_tokens;
 mod contention;
 mod escalation;
 mod last_admin;

@@ -25,6 +25,7 @@ pub(super) fn service_with(memory: Arc<Memory>, settings: ServiceSettings) -> Se
     Service {
         storage: memory,
         throttle: Arc::new(Throttle::new(settings.throttle)),
+        auth_cache: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
         settings,
         passwords: Arc::new(PasswordHasher::for_tests()),
         plugins: PluginHost::empty(),
