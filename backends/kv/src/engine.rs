@@ -200,7 +200,7 @@ pub trait WriteTxn {
     /// in the order given, which is ascending by key with each key once.
     /// The default applies them one by one; an engine that pays for each
     /// access to a tree (redb opens its table) can do it all in one access.
-    fn apply_sorted(&mut self, tree: Tree, changes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<()> {
+    fn apply_sorted(&mut self, tree: Tree, changes: &mut SortedChanges<'_>) -> Result<()> {
         for (key, change) in changes {
             match change {
                 Some(value) => self.insert(tree, key, value)?,
@@ -210,6 +210,11 @@ pub trait WriteTxn {
         Ok(())
     }
 }
+
+/// A run of changes to one tree, ascending by key: each key with its new
+/// value, or `None` for a removal. Borrowed, so that a bulk write hands
+/// millions of keys to the engine without a copy each.
+pub type SortedChanges<'a> = dyn Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a;
 
 /// An ordered key-value engine with serializable write transactions.
 ///

@@ -11,7 +11,9 @@ use redb::{
     StorageError, TableDefinition, WriteTransaction,
 };
 use usergraph_core::{Error, Result};
-use usergraph_kv::{KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, Tree, WriteTxn};
+use usergraph_kv::{
+    KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, SortedChanges, Tree, WriteTxn,
+};
 
 type Bytes = &'static [u8];
 
@@ -165,19 +167,17 @@ impl WriteTxn for RedbWrite<'_> {
         Ok(())
     }
 
-    fn apply_sorted(&mut self, tree: Tree, changes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<()> {
+    fn apply_sorted(&mut self, tree: Tree, changes: &mut SortedChanges<'_>) -> Result<()> {
         // One table access for the whole run: opening a table per key costs
         // a lookup in redb's table tree each time.
         let mut table = self.txn.open_table(table(tree)).map_err(internal)?;
         for (key, change) in changes {
             match change {
                 Some(value) => {
-                    table
-                        .insert(key.as_slice(), value.as_slice())
-                        .map_err(internal)?;
+                    table.insert(key, value).map_err(internal)?;
                 }
                 None => {
-                    table.remove(key.as_slice()).map_err(internal)?;
+                    table.remove(key).map_err(internal)?;
                 }
             }
         }

@@ -9,7 +9,7 @@ mod batch;
 mod bootstrap;
 mod cursors;
 mod guard;
-mod halving;
+pub(crate) mod halving;
 mod hooks;
 mod import;
 mod inputs;
