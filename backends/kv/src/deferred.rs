@@ -47,16 +47,20 @@ impl<'t> Deferred<'t> {
     /// lost.
     pub(crate) fn flush(&mut self) -> Result<()> {
         let records = std::mem::take(&mut self.records);
+        self.index.sort();
+        let mut runs = self.index.runs();
         let mut rest = records.iter().peekable();
         while let Some(((tree, _), _)) = rest.peek() {
             let tree = *tree;
-            let mut run = std::iter::from_fn(|| {
-                rest.next_if(|((t, _), _)| *t == tree)
-                    .map(|((_, key), value)| (key.as_slice(), value.as_deref()))
-            });
-            self.inner.apply_sorted(tree, &mut run)?;
+            let mut run = Vec::new();
+            while let Some(((_, key), value)) = rest.next_if(|((t, _), _)| *t == tree) {
+                run.push((key.as_slice(), value.as_deref()));
+            }
+            runs.push((tree, Box::new(run.into_iter())));
         }
-        self.index.flush(self.inner)
+        self.inner.apply_sorted_runs(runs)?;
+        self.index.clear();
+        Ok(())
     }
 
     fn flush_index(&mut self, tree: Tree) -> Result<()> {

@@ -209,12 +209,29 @@ pub trait WriteTxn {
         }
         Ok(())
     }
+
+    /// Applies several runs as [`WriteTxn::apply_sorted`] does, each to its
+    /// own tree (no tree twice). The default applies them one after
+    /// another; an engine whose transaction can write several trees at once
+    /// (redb) writes the largest on a thread of its own meanwhile.
+    fn apply_sorted_runs(&mut self, runs: Vec<SortedRun<'_>>) -> Result<()> {
+        for (tree, mut changes) in runs {
+            self.apply_sorted(tree, &mut changes)?;
+        }
+        Ok(())
+    }
 }
 
 /// A run of changes to one tree, ascending by key: each key with its new
 /// value, or `None` for a removal. Borrowed, so that a bulk write hands
 /// millions of keys to the engine without a copy each.
 pub type SortedChanges<'a> = dyn Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a;
+
+/// One tree's run of [`SortedChanges`], movable to another thread.
+pub type SortedRun<'a> = (
+    Tree,
+    Box<dyn Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + Send + 'a>,
+);
 
 /// An ordered key-value engine with serializable write transactions.
 ///

@@ -39,7 +39,8 @@ mod user_search;
 mod write;
 
 pub use engine::{
-    KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, SortedChanges, Tree, WriteTxn,
+    KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, SortedChanges, SortedRun, Tree,
+    WriteTxn,
 };
 pub use memory::MemoryEngine;
 pub use overlay::{Change, Overlay};

@@ -9,7 +9,7 @@
 
 use usergraph_core::Result;
 
-use crate::engine::{Tree, WriteTxn};
+use crate::engine::{SortedRun, Tree, WriteTxn};
 
 /// Marks a removal in [`Entry::value_len`].
 const REMOVED: u32 = u32::MAX;
@@ -74,9 +74,9 @@ impl SortedBuffer {
         Some(&self.bytes[start..start + entry.value_len as usize])
     }
 
-    /// Applies every held change to `txn`, tree by tree in key order, the
-    /// last change of a key winning, and empties the buffer.
-    pub(crate) fn flush(&mut self, txn: &mut dyn WriteTxn) -> Result<()> {
+    /// Sorts the held changes by tree and key, the last change of a key
+    /// winning; [`SortedBuffer::runs`] then reads them.
+    pub(crate) fn sort(&mut self) {
         let mut entries = std::mem::take(&mut self.entries);
         // Later changes first, so that after a stable sort the first of
         // each run of equal keys is the one that wins.
@@ -89,7 +89,14 @@ impl SortedBuffer {
         entries.dedup_by(|later, earlier| {
             later.tree == earlier.tree && self.key(later) == self.key(earlier)
         });
-        let mut rest = entries.as_slice();
+        self.entries = entries;
+    }
+
+    /// One run per tree, for [`WriteTxn::apply_sorted_runs`]; sorted only
+    /// after [`SortedBuffer::sort`].
+    pub(crate) fn runs(&self) -> Vec<SortedRun<'_>> {
+        let mut runs: Vec<SortedRun<'_>> = Vec::new();
+        let mut rest = self.entries.as_slice();
         while let Some(first) = rest.first() {
             let tree = first.tree;
             let end = rest
@@ -97,11 +104,26 @@ impl SortedBuffer {
                 .position(|e| e.tree != tree)
                 .unwrap_or(rest.len());
             let (run, after) = rest.split_at(end);
-            let mut changes = run.iter().map(|e| (self.key(e), self.value(e)));
-            txn.apply_sorted(tree, &mut changes)?;
+            runs.push((
+                tree,
+                Box::new(run.iter().map(|e| (self.key(e), self.value(e)))),
+            ));
             rest = after;
         }
+        runs
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
         self.bytes.clear();
+    }
+
+    /// Applies every held change to `txn`, tree by tree in key order, the
+    /// last change of a key winning, and empties the buffer.
+    pub(crate) fn flush(&mut self, txn: &mut dyn WriteTxn) -> Result<()> {
+        self.sort();
+        txn.apply_sorted_runs(self.runs())?;
+        self.clear();
         Ok(())
     }
 }
