@@ -18,7 +18,7 @@ use chrono::SecondsFormat;
 use sqlx::postgres::PgPool;
 use usergraph_core::{Entity, Error, LogEntry, Result, RoleId, Timestamp, User, UserId, WriteOp};
 
-use crate::error::internal;
+use crate::error::{FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, db_error, internal};
 use crate::rows::UserRow;
 use crate::write;
 
@@ -43,6 +43,11 @@ pub(crate) async fn commit_each(
         }
     }
     Ok(results)
+}
+
+fn is_constraint_violation(error: &sqlx::Error) -> bool {
+    db_error(error)
+        .is_some_and(|(code, _)| code == UNIQUE_VIOLATION || code == FOREIGN_KEY_VIOLATION)
 }
 
 /// A group's own error, or the call's when storage itself failed.
@@ -240,16 +245,19 @@ async fn copy_run(pool: &PgPool, run: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()
     if files.users.is_empty() {
         return Ok(results);
     }
-    if files.copy(pool).await.is_err() {
+    match files.copy(pool).await {
+        Ok(()) => Ok(results),
         // A concurrent writer got in between: one commit per group says
         // which groups still can be written.
-        let mut results = Vec::with_capacity(run.len());
-        for ops in &run {
-            results.push(single(pool, ops).await?);
+        Err(e) if is_constraint_violation(&e) => {
+            let mut results = Vec::with_capacity(run.len());
+            for ops in &run {
+                results.push(single(pool, ops).await?);
+            }
+            Ok(results)
         }
-        return Ok(results);
+        Err(e) => Err(internal(e)),
     }
-    Ok(results)
 }
 
 /// The `COPY` input (CSV) of the three tables.
@@ -337,6 +345,12 @@ impl CopyFiles {
     /// Copies the three files in one transaction: all of it or nothing.
     async fn copy(&self, pool: &PgPool) -> std::result::Result<(), sqlx::Error> {
         let mut tx = pool.begin().await?;
+        // The statement timeout guards requests against runaway queries; a
+        // copy is bounded by its chunk, but under load it can outlast a
+        // timeout made for one request.
+        sqlx::query("SET LOCAL statement_timeout = 0")
+            .execute(&mut *tx)
+            .await?;
         for (statement, data) in [
             (COPY_USERS, &self.users),
             (COPY_USERS_ROLES, &self.users_roles),
