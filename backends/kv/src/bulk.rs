@@ -27,6 +27,15 @@ pub(crate) fn commit_each<E: KvEngine>(
     groups: &[Vec<WriteOp>],
 ) -> Result<Vec<Result<()>>> {
     let mut results = Vec::with_capacity(groups.len());
+    for part in groups.chunks(engine.bulk_groups_per_write().max(1)) {
+        results.extend(commit_part(engine, part)?);
+    }
+    Ok(results)
+}
+
+/// The groups of one engine transaction.
+fn commit_part<E: KvEngine>(engine: &E, groups: &[Vec<WriteOp>]) -> Result<Vec<Result<()>>> {
+    let mut results = Vec::with_capacity(groups.len());
     engine.write(&mut |txn| {
         // An engine may run this more than once.
         results.clear();

@@ -246,6 +246,13 @@ pub trait KvEngine: Send + Sync + Debug + 'static {
     /// concurrency may run `apply` several times, so it must have no effect
     /// beyond the transaction.
     fn write(&self, apply: &mut dyn FnMut(&mut dyn WriteTxn) -> Result<()>) -> Result<()>;
+
+    /// The most groups of a bulk write (`Storage::commit_each`) to put in
+    /// one transaction. The default puts them all in one; an engine that
+    /// holds a whole transaction in memory (sled's batches) asks for less.
+    fn bulk_groups_per_write(&self) -> usize {
+        usize::MAX
+    }
 }
 
 /// An engine that keeps its data under a path, or in memory for tests; what
