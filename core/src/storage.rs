@@ -101,6 +101,23 @@ pub trait Storage: Send + Sync + Debug + 'static {
     /// The first failing op's error is returned and nothing is written.
     async fn commit(&self, ops: Vec<WriteOp>) -> Result<()>;
 
+    /// Commits each of `groups` as [`Storage::commit`] called on each in
+    /// turn would: a group is written whole or not at all, a group that
+    /// fails gets its own error (the first failing op's), and the groups
+    /// after it still see exactly the groups written before them. Returns
+    /// one result per group, in order.
+    ///
+    /// This is the bulk write of imports and batch creates. The default
+    /// shares commits among the groups, halving a failing commit until the
+    /// groups at fault stand alone; backends that can do better (one large
+    /// transaction written in key order, `COPY`) override it.
+    ///
+    /// Fails as a whole only when storage itself fails (an `INTERNAL`
+    /// error); groups written before the failure may stay written.
+    async fn commit_each(&self, groups: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {
+        crate::service::halving::commit_each(self, groups).await
+    }
+
     async fn user(&self, id: &UserId) -> Result<Option<User>>;
     /// The users that exist among `ids`, in the order of `ids`.
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>>;

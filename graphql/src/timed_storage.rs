@@ -65,6 +65,16 @@ impl Storage for TimedStorage {
         }
         result
     }
+    async fn commit_each(&self, groups: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {
+        let outcomes: Vec<Vec<String>> = groups.iter().map(|ops| webhook_outcomes(ops)).collect();
+        let results = timed("commit_each", self.inner.commit_each(groups)).await?;
+        for (result, outcomes) in results.iter().zip(&outcomes) {
+            if result.is_ok() {
+                outcomes.iter().for_each(|o| record_webhook_delivery(o));
+            }
+        }
+        Ok(results)
+    }
     async fn user(&self, id: &UserId) -> Result<Option<User>> {
         timed("user", self.inner.user(id)).await
     }

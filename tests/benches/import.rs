@@ -161,6 +161,26 @@ impl Store {
         }
     }
 
+    /// What the store takes on disk (PostgreSQL: the schema's tables and
+    /// indexes).
+    async fn disk_size(&self) -> u64 {
+        match self {
+            Store::Embedded(_, path) => disk_size(path),
+            Store::Postgres(storage, schema) => {
+                let size: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint \
+                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE n.nspname = $1 AND c.relkind = 'r'",
+                )
+                .bind(schema)
+                .fetch_one(storage.pool())
+                .await
+                .unwrap();
+                u64::try_from(size).unwrap_or(0)
+            }
+        }
+    }
+
     async fn remove(self) {
         match self {
             Store::Embedded(storage, path) => {
@@ -183,6 +203,39 @@ impl Store {
     }
 }
 
+/// Bytes this process has caused to be written to storage so far (Linux
+/// `write_bytes` in `/proc/self/io`), 0 when unknown.
+fn written_bytes() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    io.lines()
+        .find_map(|line| line.strip_prefix("write_bytes:"))
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The bytes a store takes on disk: its file, or every file under its
+/// directory.
+fn disk_size(path: &Path) -> u64 {
+    if path.is_dir() {
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|entry| disk_size(&entry.unwrap().path()))
+            .sum()
+    } else {
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    }
+}
+
+/// The load average over the last minute, as `uptime` shows it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .unwrap_or("?")
+        .to_owned()
+}
+
 /// The process's peak resident memory (Linux `VmHWM`), 0 when unknown.
 fn peak_rss_mib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -197,6 +250,10 @@ fn peak_rss_mib() -> u64 {
                 .ok()
         })
         .map_or(0, |kib| kib / 1024)
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0 * 1024.0)
 }
 
 fn main() {
@@ -220,6 +277,7 @@ fn main() {
         let service = Service::new(store.storage(), ServiceSettings::default()).unwrap();
         let caller = Caller::system();
         let input = BufReader::new(File::open(&file).unwrap());
+        let written_before = written_bytes();
         let started = Instant::now();
         let report = import_jsonl(
             &service,
@@ -231,6 +289,9 @@ fn main() {
         .await
         .unwrap();
         let imported = started.elapsed();
+        let written = written_bytes() - written_before;
+        let load = load_average();
+        let store_size = store.disk_size().await;
         assert_eq!(report.failed, 0, "{:?}", report.errors.first());
         assert_eq!(report.created, args.users + ROLES.len() as u64);
 
@@ -266,7 +327,14 @@ fn main() {
             exported.as_secs_f64(),
             per_second(exported)
         );
+        println!(
+            "written by the import: {:.2} GiB; store: {:.2} GiB ({:.1}x)",
+            gib(written),
+            gib(store_size),
+            written as f64 / store_size.max(1) as f64
+        );
         println!("peak memory (import and export): {} MiB", peak_rss_mib());
+        println!("load average (1 min) after the import: {load}");
         drop(service);
         store.remove().await;
     });

@@ -86,6 +86,9 @@ impl Storage for CountingStorage {
     async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
         self.inner.commit(ops).await
     }
+    async fn commit_each(&self, groups: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {
+        self.inner.commit_each(groups).await
+    }
     async fn user(&self, id: &UserId) -> Result<Option<User>> {
         self.inner.user(id).await
     }

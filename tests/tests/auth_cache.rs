@@ -194,3 +194,50 @@ async fn a_role_given_is_allowed_on_the_next_request() {
         .data_as(Some(&user.token), READ_USERS, json!({}))
         .await;
 }
+
+#[tokio::test]
+async fn an_import_that_suspends_the_owner_is_refused_on_the_next_request() {
+    use std::io::Cursor;
+    use usergraph_core::Caller;
+    use usergraph_core::service::OnExisting;
+    use usergraph_core::transfer::{self, ImportOptions, NoProgress};
+
+    let server = TestServer::start().await;
+    let reader = reader_in_use(&server, "imported").await;
+    let mut exported = Vec::new();
+    transfer::export(
+        &server.service,
+        &Caller::system(),
+        &mut exported,
+        &mut NoProgress,
+    )
+    .await
+    .unwrap();
+    // The export with the reader suspended, imported over the store.
+    let file: String = String::from_utf8(exported)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+            if record["id"] == json!(reader.id) {
+                record["isSuspended"] = json!(true);
+            }
+            format!("{record}\n")
+        })
+        .collect();
+    let options = ImportOptions {
+        on_existing: OnExisting::Update,
+        ..ImportOptions::default()
+    };
+    let report = transfer::import_jsonl(
+        &server.service,
+        &Caller::system(),
+        Cursor::new(file.into_bytes()),
+        options,
+        &mut NoProgress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.errors, vec![]);
+    assert_refused(&server, &reader.token).await;
+}

@@ -33,6 +33,7 @@ mod support;
 
 pub mod accounts;
 pub mod batch;
+pub mod bulk;
 pub mod contention;
 pub mod counts;
 pub mod cursors;
@@ -77,6 +78,10 @@ macro_rules! conformance_suite {
             batch {
                 results_follow_input_order_with_item_errors,
                 duplicates_across_chunks_are_found,
+            }
+            bulk {
+                each_group_is_written_whole_or_gets_its_own_error,
+                bulk_written_users_are_found_by_every_index,
             }
             validation {
                 create_rejects_bad_input_with_field,

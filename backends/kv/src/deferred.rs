@@ -1,72 +1,71 @@
-//! Deferring the search-index writes of one transaction and applying them
-//! in key order at its end.
+//! Deferring every write of one transaction and applying it tree by tree,
+//! in key order, at its end.
 //!
 //! A user owns dozens of index keys (mostly n-gram postings) scattered over
 //! the index trees, and a batch of users scatters them over most pages of
 //! those trees. Applied as they come, every insert descends to a different
 //! page, which on a B-tree engine (redb) means a page read, a copy and a
 //! descent per key. Applied in key order, consecutive inserts land on the
-//! same few pages, which stay hot in the engine's cache. The write path
-//! never reads these trees, so holding their writes back changes nothing it
-//! sees; a read of one flushes first all the same, to stay exact.
+//! same few pages, which stay hot in the engine's cache, and each tree is
+//! opened once.
+//!
+//! The write path reads the record trees (users, unique keys, roles, ...),
+//! so their pending writes are kept in a map that reads consult. It never
+//! reads the search indexes, so theirs go to a compact [`SortedBuffer`]; a
+//! read of one flushes first all the same, to stay exact.
+
+use std::collections::BTreeMap;
 
 use usergraph_core::Result;
 
-use crate::engine::{KvPair, Tree, WriteTxn};
+use crate::engine::{KeyRange, KvPair, Tree, WriteTxn};
+use crate::sorted::SortedBuffer;
 
-/// The trees whose writes are deferred: the search indexes.
-fn deferred(tree: Tree) -> bool {
+/// The trees whose writes go to the compact buffer: the search indexes.
+fn index_tree(tree: Tree) -> bool {
     matches!(tree, Tree::UserText | Tree::UserGrams | Tree::UsersByOrder)
 }
 
-/// One held-back change: a new value, or `None` for a removal.
-type Pending = (Tree, Vec<u8>, Option<Vec<u8>>);
-
 pub(crate) struct Deferred<'t> {
     inner: &'t mut dyn WriteTxn,
-    /// In the order they were made; a key may appear more than once.
-    pending: Vec<Pending>,
+    /// Pending writes of the record trees: a value, or `None` for a removal.
+    records: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
+    index: SortedBuffer,
 }
 
 impl<'t> Deferred<'t> {
     pub(crate) fn new(inner: &'t mut dyn WriteTxn) -> Self {
         Deferred {
             inner,
-            pending: Vec::new(),
+            records: BTreeMap::new(),
+            index: SortedBuffer::default(),
         }
     }
 
-    /// Applies every pending change, in tree and key order, the last change
-    /// of a key winning. Must be called before the transaction commits, or
-    /// the deferred writes are lost.
+    /// Applies every pending change, tree by tree in key order. Must be
+    /// called before the transaction commits, or the deferred writes are
+    /// lost.
     pub(crate) fn flush(&mut self) -> Result<()> {
-        let mut pending = std::mem::take(&mut self.pending);
-        // Stable, so that the changes of one key stay in the order made.
-        pending.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let mut changes: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(pending.len());
-        let mut current: Option<Tree> = None;
-        for (tree, key, change) in pending {
-            if current != Some(tree) {
-                if let Some(done) = current {
-                    self.inner.apply_sorted(done, &changes)?;
-                }
-                changes.clear();
-                current = Some(tree);
+        let records = std::mem::take(&mut self.records);
+        self.index.sort();
+        let mut runs = self.index.runs();
+        let mut rest = records.iter().peekable();
+        while let Some(((tree, _), _)) = rest.peek() {
+            let tree = *tree;
+            let mut run = Vec::new();
+            while let Some(((_, key), value)) = rest.next_if(|((t, _), _)| *t == tree) {
+                run.push((key.as_slice(), value.as_deref()));
             }
-            match changes.last_mut() {
-                Some(last) if last.0 == key => last.1 = change,
-                _ => changes.push((key, change)),
-            }
+            runs.push((tree, Box::new(run.into_iter())));
         }
-        if let Some(done) = current {
-            self.inner.apply_sorted(done, &changes)?;
-        }
+        self.inner.apply_sorted_runs(runs)?;
+        self.index.clear();
         Ok(())
     }
 
-    fn flush_for(&mut self, tree: Tree) -> Result<()> {
-        if deferred(tree) && !self.pending.is_empty() {
-            self.flush()?;
+    fn flush_index(&mut self, tree: Tree) -> Result<()> {
+        if index_tree(tree) && !self.index.is_empty() {
+            self.index.flush(self.inner)?;
         }
         Ok(())
     }
@@ -74,32 +73,48 @@ impl<'t> Deferred<'t> {
 
 impl WriteTxn for Deferred<'_> {
     fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.flush_for(tree)?;
-        self.inner.get(tree, key)
+        self.flush_index(tree)?;
+        match self.records.get(&(tree, key.to_vec())) {
+            Some(change) => Ok(change.clone()),
+            None => self.inner.get(tree, key),
+        }
     }
 
     fn insert(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<()> {
-        if deferred(tree) {
-            self.pending
-                .push((tree, key.to_vec(), Some(value.to_vec())));
-            Ok(())
+        if index_tree(tree) {
+            self.index.push(tree, key, Some(value))
         } else {
-            self.inner.insert(tree, key, value)
+            self.records
+                .insert((tree, key.to_vec()), Some(value.to_vec()));
+            Ok(())
         }
     }
 
     fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<()> {
-        if deferred(tree) {
-            self.pending.push((tree, key.to_vec(), None));
-            Ok(())
+        if index_tree(tree) {
+            self.index.push(tree, key, None)
         } else {
-            self.inner.remove(tree, key)
+            self.records.insert((tree, key.to_vec()), None);
+            Ok(())
         }
     }
 
     fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
-        self.flush_for(tree)?;
-        self.inner.scan_prefix(tree, prefix)
+        self.flush_index(tree)?;
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
+            self.inner.scan_prefix(tree, prefix)?.into_iter().collect();
+        let range = KeyRange::prefix(prefix);
+        for ((_, key), change) in self
+            .records
+            .range((tree, prefix.to_vec())..)
+            .take_while(|((t, key), _)| *t == tree && range.contains(key))
+        {
+            match change {
+                Some(value) => merged.insert(key.clone(), value.clone()),
+                None => merged.remove(key),
+            };
+        }
+        Ok(merged.into_iter().collect())
     }
 }
 
@@ -144,8 +159,13 @@ mod tests {
                     txn.remove(Tree::UserGrams, b"c")?;
                     txn.insert(Tree::UserGrams, b"c", b"")?;
                     txn.insert(Tree::Users, b"u1", b"x")?;
-                    // Trees the write path reads are never held back.
+                    // Reads see the pending writes of every tree.
                     assert_eq!(txn.get(Tree::Users, b"u1")?, Some(b"x".to_vec()));
+                    txn.insert(Tree::UserRoles, b"u1\0r2", b"")?;
+                    txn.insert(Tree::UserRoles, b"u2\0r1", b"")?;
+                    txn.remove(Tree::UserRoles, b"u1\0r1")?;
+                    let held = txn.scan_prefix(Tree::UserRoles, b"u1\0")?;
+                    assert_eq!(held, [(b"u1\0r2".to_vec(), vec![])]);
                     // A read of a deferred tree sees the pending writes.
                     let seen = txn.scan_prefix(Tree::UserGrams, b"")?;
                     assert_eq!(seen, [(b"b".to_vec(), vec![]), (b"c".to_vec(), vec![])]);

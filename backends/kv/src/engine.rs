@@ -200,7 +200,7 @@ pub trait WriteTxn {
     /// in the order given, which is ascending by key with each key once.
     /// The default applies them one by one; an engine that pays for each
     /// access to a tree (redb opens its table) can do it all in one access.
-    fn apply_sorted(&mut self, tree: Tree, changes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<()> {
+    fn apply_sorted(&mut self, tree: Tree, changes: &mut SortedChanges<'_>) -> Result<()> {
         for (key, change) in changes {
             match change {
                 Some(value) => self.insert(tree, key, value)?,
@@ -209,7 +209,29 @@ pub trait WriteTxn {
         }
         Ok(())
     }
+
+    /// Applies several runs as [`WriteTxn::apply_sorted`] does, each to its
+    /// own tree (no tree twice). The default applies them one after
+    /// another; an engine whose transaction can write several trees at once
+    /// (redb) writes the largest on a thread of its own meanwhile.
+    fn apply_sorted_runs(&mut self, runs: Vec<SortedRun<'_>>) -> Result<()> {
+        for (tree, mut changes) in runs {
+            self.apply_sorted(tree, &mut changes)?;
+        }
+        Ok(())
+    }
 }
+
+/// A run of changes to one tree, ascending by key: each key with its new
+/// value, or `None` for a removal. Borrowed, so that a bulk write hands
+/// millions of keys to the engine without a copy each.
+pub type SortedChanges<'a> = dyn Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a;
+
+/// One tree's run of [`SortedChanges`], movable to another thread.
+pub type SortedRun<'a> = (
+    Tree,
+    Box<dyn Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + Send + 'a>,
+);
 
 /// An ordered key-value engine with serializable write transactions.
 ///
@@ -224,6 +246,13 @@ pub trait KvEngine: Send + Sync + Debug + 'static {
     /// concurrency may run `apply` several times, so it must have no effect
     /// beyond the transaction.
     fn write(&self, apply: &mut dyn FnMut(&mut dyn WriteTxn) -> Result<()>) -> Result<()>;
+
+    /// The most groups of a bulk write (`Storage::commit_each`) to put in
+    /// one transaction. The default puts them all in one; an engine that
+    /// holds a whole transaction in memory (sled's batches) asks for less.
+    fn bulk_groups_per_write(&self) -> usize {
+        usize::MAX
+    }
 }
 
 /// An engine that keeps its data under a path, or in memory for tests; what

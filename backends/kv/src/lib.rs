@@ -13,6 +13,7 @@
 //! writers and build each transaction as an [`Overlay`] over a snapshot, then
 //! apply its changes atomically; [`MemoryEngine`] does exactly that.
 
+mod bulk;
 mod codec;
 mod cursor_key;
 mod deferred;
@@ -31,13 +32,17 @@ mod read;
 mod role_count;
 mod roles_first;
 mod search;
+mod sorted;
 mod storage;
 mod stream;
 mod tokens;
 mod user_search;
 mod write;
 
-pub use engine::{KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, Tree, WriteTxn};
+pub use engine::{
+    KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, SortedChanges, SortedRun, Tree,
+    WriteTxn,
+};
 pub use memory::MemoryEngine;
 pub use overlay::{Change, Overlay};
 pub use storage::KvStorage;

@@ -14,7 +14,7 @@ use usergraph_core::{
 };
 
 use crate::engine::{KvEngine, PathEngine, ReadTxn, Tree};
-use crate::{cursor_key, deferred, migrate, read, search, tokens, user_search, write};
+use crate::{bulk, cursor_key, deferred, migrate, read, search, tokens, user_search, write};
 
 const FORMAT_KEY: &[u8] = b"format";
 /// Format 2 added the search indexes (user text, n-grams, orders); format 3
@@ -137,6 +137,11 @@ impl<E: KvEngine> Storage for KvStorage<E> {
             })
         })
         .await
+    }
+
+    async fn commit_each(&self, groups: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {
+        self.blocking(move |engine| bulk::commit_each(engine, &groups))
+            .await
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<User>> {

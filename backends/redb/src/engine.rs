@@ -11,7 +11,10 @@ use redb::{
     StorageError, TableDefinition, WriteTransaction,
 };
 use usergraph_core::{Error, Result};
-use usergraph_kv::{KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, Tree, WriteTxn};
+use usergraph_kv::{
+    KeyRange, KvEngine, KvIter, KvPair, PathEngine, ReadTxn, SortedChanges, SortedRun, Tree,
+    WriteTxn,
+};
 
 type Bytes = &'static [u8];
 
@@ -140,6 +143,23 @@ impl ReadTxn for RedbRead {
     }
 }
 
+/// Writes one sorted run to its table, opened once for the whole run:
+/// opening a table per key costs a lookup in redb's table tree each time.
+fn apply_run(txn: &WriteTransaction, tree: Tree, changes: &mut SortedChanges<'_>) -> Result<()> {
+    let mut table = txn.open_table(table(tree)).map_err(internal)?;
+    for (key, change) in changes {
+        match change {
+            Some(value) => {
+                table.insert(key, value).map_err(internal)?;
+            }
+            None => {
+                table.remove(key).map_err(internal)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// redb lets a write transaction hold each table open once at a time, so
 /// every operation opens its table and closes it again.
 struct RedbWrite<'t> {
@@ -165,23 +185,37 @@ impl WriteTxn for RedbWrite<'_> {
         Ok(())
     }
 
-    fn apply_sorted(&mut self, tree: Tree, changes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<()> {
-        // One table access for the whole run: opening a table per key costs
-        // a lookup in redb's table tree each time.
-        let mut table = self.txn.open_table(table(tree)).map_err(internal)?;
-        for (key, change) in changes {
-            match change {
-                Some(value) => {
-                    table
-                        .insert(key.as_slice(), value.as_slice())
-                        .map_err(internal)?;
-                }
-                None => {
-                    table.remove(key.as_slice()).map_err(internal)?;
-                }
-            }
-        }
-        Ok(())
+    fn apply_sorted(&mut self, tree: Tree, changes: &mut SortedChanges<'_>) -> Result<()> {
+        apply_run(self.txn, tree, changes)
+    }
+
+    fn apply_sorted_runs(&mut self, mut runs: Vec<SortedRun<'_>>) -> Result<()> {
+        // A write transaction may write several tables at once from
+        // different threads (`WriteTransaction: Sync`): the largest run (the
+        // n-gram postings of a bulk load) gets a thread of its own while
+        // this one writes the others.
+        let largest = runs
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, (_, changes))| changes.size_hint().0)
+            .map(|(index, _)| index);
+        let Some(largest) = largest.filter(|_| runs.len() > 1) else {
+            return runs
+                .into_iter()
+                .try_for_each(|(tree, mut changes)| apply_run(self.txn, tree, &mut changes));
+        };
+        let (big_tree, mut big) = runs.swap_remove(largest);
+        let txn = self.txn;
+        std::thread::scope(|scope| {
+            let apart = scope.spawn(move || apply_run(txn, big_tree, &mut big));
+            let here = runs
+                .into_iter()
+                .try_for_each(|(tree, mut changes)| apply_run(txn, tree, &mut changes));
+            let apart = apart
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("a redb writer thread panicked")));
+            here.and(apart)
+        })
     }
 
     fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {

@@ -6,17 +6,18 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::halving::{Groups, is_item_error, settled, sort_out};
+use super::halving::{settled, sort_out};
 use super::new_user::{CheckedUser, NewUser};
 use super::{CreateUser, MAX_ATTEMPTS, Service};
 use crate::caller::{Caller, Permission};
 use crate::error::{Entity, Error, Result};
 use crate::model::User;
 
-/// Users per `Storage::commit`: enough that a commit's fixed cost (a sync to
-/// disk, a round trip) is shared widely, few enough that one transaction
-/// stays modest and one bad item costs a short search.
-pub(super) const CHUNK: usize = 500;
+/// Users per `Storage::commit_each`: enough that a transaction's fixed cost
+/// (a sync to disk, a round trip, rewriting the index pages it touches) is
+/// shared widely, few enough that a chunk's records and index entries held
+/// in memory stay a few tens of megabytes whatever the input size.
+pub const CHUNK: usize = 10_000;
 
 impl Service {
     /// Creates each of `inputs` as [`Service::create_user`] would (same
@@ -98,48 +99,46 @@ impl Service {
         vetted
     }
 
-    /// Writes the prepared users of one chunk in one commit, halving it
-    /// around the items at fault (see [`Groups`]).
+    /// Writes the prepared users of one chunk, each user's writes whole or
+    /// not at all, in as few transactions as the backend manages (see
+    /// [`crate::Storage::commit_each`]).
     async fn commit_chunk(
         &self,
         caller: &Caller,
         prepared: Vec<Result<NewUser>>,
     ) -> Result<Vec<Result<User>>> {
-        let (mut results, pending) = sort_out::<NewUser, User>(prepared);
-        let mut groups = Groups::new(pending.len());
+        let (mut results, mut pending) = sort_out::<NewUser, User>(prepared);
         let mut role_ids = self.default_role_ids().await?;
         let mut attempt = 1;
-        while let Some(group) = groups.next_group() {
-            let members = &pending[group.clone()];
-            let mut users = Vec::with_capacity(members.len());
-            let mut ops = Vec::with_capacity(members.len() * 3);
-            for (_, new_user) in members {
-                let (user, user_ops) = new_user.ops(caller, &role_ids);
+        while !pending.is_empty() {
+            let mut users = Vec::with_capacity(pending.len());
+            let mut groups = Vec::with_capacity(pending.len());
+            for (_, new_user) in &pending {
+                let (user, ops) = new_user.ops(caller, &role_ids);
                 users.push(user);
-                ops.extend(user_ops);
+                groups.push(ops);
             }
-            match self.commit(ops).await {
-                Ok(()) => {
-                    for ((index, _), user) in members.iter().zip(users) {
+            let written = self.commit_each(groups).await?;
+            let mut again = Vec::new();
+            for (((index, new_user), user), result) in pending.into_iter().zip(users).zip(written) {
+                match result {
+                    Ok(()) => {
                         self.publish_created(caller, &user, &role_ids);
-                        results[*index] = Some(Ok(user));
+                        results[index] = Some(Ok(user));
                     }
+                    // A default role deleted since we listed them: list
+                    // again and write these users again.
+                    Err(Error::NotFound {
+                        entity: Entity::Role,
+                        ..
+                    }) if attempt < MAX_ATTEMPTS => again.push((index, new_user)),
+                    Err(e) => results[index] = Some(Err(e)),
                 }
-                // A default role deleted since we listed them: list again.
-                Err(Error::NotFound {
-                    entity: Entity::Role,
-                    ..
-                }) if attempt < MAX_ATTEMPTS => {
-                    attempt += 1;
-                    role_ids = self.default_role_ids().await?;
-                    groups.again(group);
-                }
-                Err(e) if is_item_error(&e) => {
-                    if let Some(culprit) = groups.split(group) {
-                        results[pending[culprit].0] = Some(Err(e));
-                    }
-                }
-                Err(e) => return Err(e),
+            }
+            pending = again;
+            if !pending.is_empty() {
+                attempt += 1;
+                role_ids = self.default_role_ids().await?;
             }
         }
         Ok(results.into_iter().map(settled).collect())

@@ -1,12 +1,13 @@
 //! Sharing one commit among many items, and finding the items at fault when
 //! a shared commit fails: storage says what went wrong but not for which
 //! item, so the group is halved and each half retried in order until the
-//! culprits stand alone. Used by the batch create and by imports.
+//! culprits stand alone. The default of `Storage::commit_each`.
 
 use std::collections::VecDeque;
 use std::ops::Range;
 
 use crate::error::{Error, Result};
+use crate::storage::{Storage, WriteOp};
 
 /// A failing group of at most this many items is retried one item at a time
 /// instead of being halved again: at that size halving saves no commits.
@@ -33,12 +34,6 @@ impl Groups {
         self.queue.pop_front()
     }
 
-    /// Commits `group` again next (after the cause of a failure that was
-    /// nobody's own, such as a stale list of default roles, was dealt with).
-    pub(super) fn again(&mut self, group: Range<usize>) {
-        self.queue.push_front(group);
-    }
-
     /// `group` failed on one item's own error. A group of one item is that
     /// item, returned so that it gets the error; a larger one is split, its
     /// parts committed next in order, and `None` returned.
@@ -57,17 +52,6 @@ impl Groups {
         }
         None
     }
-}
-
-/// Errors that belong to one item of a commit, not to the commit as a whole.
-pub(super) fn is_item_error(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::UsernameAlreadyInUse
-            | Error::EmailAlreadyInUse
-            | Error::PhoneAlreadyInUse
-            | Error::Conflict { .. }
-    )
 }
 
 /// One result slot per item, filled as items settle.
@@ -91,6 +75,30 @@ pub(super) fn sort_out<T, O>(prepared: Vec<Result<T>>) -> (Slots<O>, Vec<(usize,
     (results, pending)
 }
 
+/// [`Storage::commit_each`] over [`Storage::commit`]: the groups share
+/// commits, and a commit that fails is halved until each group at fault
+/// stands alone with its error. Only a storage failure fails the call.
+pub(crate) async fn commit_each<S: Storage + ?Sized>(
+    storage: &S,
+    groups: Vec<Vec<WriteOp>>,
+) -> Result<Vec<Result<()>>> {
+    let mut results: Slots<()> = groups.iter().map(|_| None).collect();
+    let mut pending = Groups::new(groups.len());
+    while let Some(range) = pending.next_group() {
+        let ops: Vec<WriteOp> = groups[range.clone()].iter().flatten().cloned().collect();
+        match storage.commit(ops).await {
+            Ok(()) => range.for_each(|index| results[index] = Some(Ok(()))),
+            Err(e @ Error::Internal(_)) => return Err(e),
+            Err(e) => {
+                if let Some(culprit) = pending.split(range) {
+                    results[culprit] = Some(Err(e));
+                }
+            }
+        }
+    }
+    Ok(results.into_iter().map(settled).collect())
+}
+
 /// Every slot is filled by the loops that use [`Groups`]; an empty one
 /// would be a bug in them, reported as an internal error rather than a panic.
 pub(super) fn settled<T>(slot: Option<Result<T>>) -> Result<T> {
@@ -102,18 +110,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::error::Entity;
-
-    #[test]
-    fn only_identifier_and_id_clashes_are_item_errors() {
-        assert!(is_item_error(&Error::UsernameAlreadyInUse));
-        assert!(is_item_error(&Error::EmailAlreadyInUse));
-        assert!(is_item_error(&Error::PhoneAlreadyInUse));
-        assert!(is_item_error(&Error::conflict(Some("id"), "taken")));
-        assert!(!is_item_error(&Error::internal("disk on fire")));
-        assert!(!is_item_error(&Error::StaleVersion));
-        assert!(!is_item_error(&Error::not_found(Entity::Role, "r1")));
-    }
 
     /// Item 13 of 40 is bad: every group holding it fails, the others
     /// commit, and 13 alone is blamed.

@@ -10,7 +10,7 @@ mod batch;
 mod bootstrap;
 mod cursors;
 mod guard;
-mod halving;
+pub(crate) mod halving;
 mod hooks;
 mod import;
 mod inputs;
@@ -170,6 +170,20 @@ impl Service {
     async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
         let affects = auth_cache::affects_authentication(&ops);
         let result = self.storage.commit(ops).await;
+        if affects {
+            self.auth_cache.forget_all();
+        }
+        result
+    }
+
+    /// [`Storage::commit_each`] with the same care for the authentication
+    /// cache as [`Self::commit`]: an import that updates existing users may
+    /// suspend them or change their roles.
+    async fn commit_each(&self, groups: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {
+        let affects = groups
+            .iter()
+            .any(|ops| auth_cache::affects_authentication(ops));
+        let result = self.storage.commit_each(groups).await;
         if affects {
             self.auth_cache.forget_all();
         }

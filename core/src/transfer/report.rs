@@ -7,8 +7,10 @@ use crate::caller::Caller;
 use crate::error::Error;
 use crate::service::{ImportOutcome, ImportedUser, OnExisting, Service};
 
-/// Users handed to the service per call (its own commits are of this size).
-pub const BATCH: usize = 500;
+/// Users handed to the service per call: one chunk of its bulk write (a
+/// few tens of megabytes of records and index entries in memory), so that
+/// memory stays bounded whatever the size of the file.
+pub const BATCH: usize = 10_000;
 
 /// At most this many line errors are kept in a report; `failed` counts all.
 pub const MAX_REPORTED_ERRORS: usize = 100_000;

@@ -15,9 +15,10 @@ use crate::measure::{self, Summary};
 use crate::people::People;
 use crate::stores::{Backend, Store};
 
-/// Inputs per `create_users_batch` call (the service commits them 500 at a
-/// time).
-const SEED_BATCH: u64 = 5_000;
+/// Inputs per `create_users_batch` call: one chunk of the service's bulk
+/// write (`Storage::commit_each`, one transaction per 10,000 users), the
+/// same code an import uses.
+const SEED_BATCH: u64 = 10_000;
 
 /// Role assignments per commit when giving seeded users their extra roles.
 const ASSIGN_BATCH: usize = 500;

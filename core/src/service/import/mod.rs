@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 
 use super::batch::CHUNK;
-use super::halving::{Groups, is_item_error, settled, sort_out};
+use super::halving::{settled, sort_out};
 use super::new_user::NewUser;
 use super::{CreateUser, Service, guard};
 use crate::caller::{Caller, Permission};
-use crate::error::{Entity, Error, Result};
+use crate::error::{Error, Result};
 use crate::ids::{RoleId, UserId};
 use crate::model::{Identity, Role, User};
 use crate::storage::{UniqueKey, WriteOp};
@@ -302,61 +302,31 @@ impl Service {
         Ok(found)
     }
 
-    /// Commits the staged writes of a chunk, halving around the records at
-    /// fault (see [`Groups`]).
+    /// Commits the staged writes of a chunk: each record's writes whole or
+    /// not at all, in record order, in as few transactions as the backend
+    /// manages (see [`crate::Storage::commit_each`]).
     async fn commit_staged(
         &self,
         staged: Vec<Result<Option<Staged>>>,
     ) -> Result<Vec<Result<ImportOutcome>>> {
         let (mut results, pending) = sort_out::<Option<Staged>, ImportOutcome>(staged);
-        let pending: Vec<(usize, Staged)> = pending
-            .into_iter()
-            .filter_map(|(index, staged)| match staged {
-                Some(staged) => Some((index, staged)),
-                None => {
-                    results[index] = Some(Ok(ImportOutcome::Skipped));
-                    None
+        let mut outcomes = Vec::with_capacity(pending.len());
+        let mut groups = Vec::with_capacity(pending.len());
+        for (index, staged) in pending {
+            match staged {
+                Some(staged) => {
+                    outcomes.push((index, staged.outcome));
+                    groups.push(staged.ops);
                 }
-            })
-            .collect();
-        let mut groups = Groups::new(pending.len());
-        while let Some(group) = groups.next_group() {
-            let members = &pending[group.clone()];
-            let ops: Vec<WriteOp> = members
-                .iter()
-                .flat_map(|(_, staged)| staged.ops.iter().cloned())
-                .collect();
-            match self.commit(ops).await {
-                Ok(()) => {
-                    for (index, staged) in members {
-                        results[*index] = Some(Ok(staged.outcome));
-                    }
-                }
-                Err(e) if is_import_item_error(&e) => {
-                    if let Some(culprit) = groups.split(group) {
-                        results[pending[culprit].0] = Some(Err(e));
-                    }
-                }
-                Err(e) => return Err(e),
+                None => results[index] = Some(Ok(ImportOutcome::Skipped)),
             }
+        }
+        let written = self.commit_each(groups).await?;
+        for ((index, outcome), result) in outcomes.into_iter().zip(written) {
+            results[index] = Some(result.map(|()| outcome));
         }
         Ok(results.into_iter().map(settled).collect())
     }
-}
-
-/// Beyond the batch create's item errors: a user changed or deleted, or a
-/// role deleted, between the lookup and the commit.
-fn is_import_item_error(error: &Error) -> bool {
-    is_item_error(error)
-        || matches!(
-            error,
-            Error::StaleVersion
-                | Error::Forbidden(_)
-                | Error::NotFound {
-                    entity: Entity::User | Entity::Role,
-                    ..
-                }
-        )
 }
 
 fn first_key(user: &User) -> Option<UniqueKey> {
