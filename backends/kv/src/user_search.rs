@@ -91,54 +91,32 @@ fn page(txn: &dyn ReadTxn, search: &UserSearch) -> Result<(Vec<User>, Option<u64
 /// The matches of the search's filter, counted up to `limit`, reading as
 /// little as the indexes allow.
 fn count(txn: &dyn ReadTxn, search: &UserSearch, limit: u64) -> Result<u64> {
-    let mut total = 0u64;
-    if limit == 0 {
-        return Ok(total);
-    }
     if let Some(source) = stream::exact(&search.filter) {
-        for key in stream::keys_after(txn, &source, false, None)? {
-            key?;
-            total += 1;
-            if total >= limit {
-                break;
-            }
-        }
-        return Ok(total);
+        let keys = stream::keys_after(txn, &source, false, None)?;
+        return up_to(limit, keys.map(|key| key.map(|_| true)));
     }
     if let Some(held) = role_count::exact_count(txn, &search.filter, limit)? {
         return Ok(held);
     }
+    let verified = |id: &str| Ok(matching(txn, search, id)?.is_some());
     if let Some(source) = stream::source(&search.filter) {
-        for key in stream::keys_after(txn, &source, false, None)? {
-            if matching(txn, search, timed_id(&key?)?)?.is_some() {
-                total += 1;
-                if total >= limit {
-                    break;
-                }
-            }
-        }
-        return Ok(total);
+        let keys = stream::keys_after(txn, &source, false, None)?;
+        return up_to(limit, keys.map(|key| verified(timed_id(&key?)?)));
     }
     if let Some(ids) = plan::candidates(txn, &search.filter, plan::CAP, plan::CAP)? {
-        for id in &ids {
-            if matching(txn, search, id)?.is_some() {
-                total += 1;
-                if total >= limit {
-                    break;
-                }
-            }
-        }
+        return up_to(limit, ids.iter().map(|id| verified(id)));
+    }
+    up_to(limit, every_match(txn, search)?.map(|user| user.map(|_| true)))
+}
+
+/// How many of `hits` are true, counted up to `limit`: reading stops there.
+fn up_to(limit: u64, hits: impl Iterator<Item = Result<bool>>) -> Result<u64> {
+    let mut total = 0u64;
+    if limit == 0 {
         return Ok(total);
     }
-    let needs_roles = eval::uses_roles(&search.filter);
-    for entry in txn.scan(Tree::Users, KeyRange::all(), false)? {
-        let (id, bytes) = entry?;
-        let roles = roles_for(txn, &read::utf8(&id)?, needs_roles)?;
-        if !roles_first::may_match(&search.filter, &roles) {
-            continue;
-        }
-        let user: User = decode(&bytes)?;
-        if eval::matches(&user, &roles, &search.filter) {
+    for hit in hits {
+        if hit? {
             total += 1;
             if total >= limit {
                 break;
@@ -146,6 +124,37 @@ fn count(txn: &dyn ReadTxn, search: &UserSearch, limit: u64) -> Result<u64> {
         }
     }
     Ok(total)
+}
+
+/// Every user matching the search's filter, read one by one in id order.
+fn every_match<'a>(
+    txn: &'a dyn ReadTxn,
+    search: &'a UserSearch,
+) -> Result<impl Iterator<Item = Result<User>> + 'a> {
+    let needs_roles = eval::uses_roles(&search.filter);
+    let entries = txn.scan(Tree::Users, KeyRange::all(), false)?;
+    Ok(entries.filter_map(move |entry| {
+        entry
+            .and_then(|(id, bytes)| matching_record(txn, search, needs_roles, &id, &bytes))
+            .transpose()
+    }))
+}
+
+/// The user stored as `bytes` under `id`, if it matches the search's filter;
+/// its roles are checked first, which may spare decoding it.
+fn matching_record(
+    txn: &dyn ReadTxn,
+    search: &UserSearch,
+    needs_roles: bool,
+    id: &[u8],
+    bytes: &[u8],
+) -> Result<Option<User>> {
+    let roles = roles_for(txn, &read::utf8(id)?, needs_roles)?;
+    if !roles_first::may_match(&search.filter, &roles) {
+        return Ok(None);
+    }
+    let user: User = decode(bytes)?;
+    Ok(eval::matches(&user, &roles, &search.filter).then_some(user))
 }
 
 /// The walking direction of a search in created-at order (`true`: newest
@@ -362,22 +371,13 @@ fn walk_index(
 /// Any other order: read every user, keep the best `limit` after the cursor.
 /// Memory stays bounded by the page size, not the number of users.
 fn sorted(txn: &dyn ReadTxn, search: &UserSearch) -> Result<(Vec<User>, Option<u64>)> {
-    let needs_roles = eval::uses_roles(&search.filter);
     let order = &search.order;
     let by_key =
         |a: &(UserSortKey, User), b: &(UserSortKey, User)| eval::walk_compare(&a.0, &b.0, search);
     let mut best: Vec<(UserSortKey, User)> = Vec::new();
     let mut total = 0u64;
-    for entry in txn.scan(Tree::Users, KeyRange::all(), false)? {
-        let (id, bytes) = entry?;
-        let roles = roles_for(txn, &read::utf8(&id)?, needs_roles)?;
-        if !roles_first::may_match(&search.filter, &roles) {
-            continue;
-        }
-        let user: User = decode(&bytes)?;
-        if !eval::matches(&user, &roles, &search.filter) {
-            continue;
-        }
+    for user in every_match(txn, search)? {
+        let user = user?;
         total += 1;
         if search.limit == 0 {
             continue;
