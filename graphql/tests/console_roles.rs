@@ -57,6 +57,30 @@ async fn assign(server: &Server, user: &str, role: &str) {
         .await;
 }
 
+/// Gives `role_id` to the first `count` of the users the harness made
+/// (`user_00` .. `user_44`), in one request, and returns their ids.
+async fn give_role_to_first(server: &Server, role_id: &str, count: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..count {
+        ids.push(server.user_id(&format!("user_{i:02}")).await);
+    }
+    let assignments: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            format!(r#"a{i}: assignUserRoles(userId: "{id}", roleIds: ["{role_id}"]) {{ id }}"#)
+        })
+        .collect();
+    server
+        .data(
+            &server.admin_token,
+            &format!("mutation {{ {} }}", assignments.join(" ")),
+            json!({}),
+        )
+        .await;
+    ids
+}
+
 /// A user `username` with [`PASSWORD`], holding `permissions` through a
 /// role of its own (none when empty).
 async fn user_with(server: &Server, username: &str, permissions: &[&str]) {
@@ -396,25 +420,7 @@ async fn browser_role_holders_are_paged_removed_and_the_role_deleted() {
         json!({ "name": "helpdesk", "permissions": ["users:read"] }),
     )
     .await;
-    // The harness made user_00 .. user_44; the role goes to the first 25.
-    let mut ids = Vec::new();
-    for i in 0..25 {
-        ids.push(server.user_id(&format!("user_{i:02}")).await);
-    }
-    let assignments: Vec<String> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            format!(r#"a{i}: assignUserRoles(userId: "{id}", roleIds: ["{helpdesk}"]) {{ id }}"#)
-        })
-        .collect();
-    server
-        .data(
-            &server.admin_token,
-            &format!("mutation {{ {} }}", assignments.join(" ")),
-            json!({}),
-        )
-        .await;
+    let ids = give_role_to_first(&server, &helpdesk, 25).await;
 
     let browser = Browser::start(&programs).await;
     browser.sign_in(&server).await;
@@ -684,21 +690,7 @@ async fn browser_counts_past_the_cap_say_more_than() {
         json!({ "name": "helpdesk", "permissions": ["users:read"] }),
     )
     .await;
-    // The harness made user_00 .. user_44 (and admin): 32 of them get the role.
-    let mut assignments = Vec::new();
-    for i in 0..32 {
-        let id = server.user_id(&format!("user_{i:02}")).await;
-        assignments.push(format!(
-            r#"a{i}: assignUserRoles(userId: "{id}", roleIds: ["{helpdesk}"]) {{ id }}"#
-        ));
-    }
-    server
-        .data(
-            &server.admin_token,
-            &format!("mutation {{ {} }}", assignments.join(" ")),
-            json!({}),
-        )
-        .await;
+    give_role_to_first(&server, &helpdesk, 32).await;
 
     let browser = Browser::start(&programs).await;
     browser.sign_in(&server).await;

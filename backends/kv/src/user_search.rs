@@ -106,7 +106,10 @@ fn count(txn: &dyn ReadTxn, search: &UserSearch, limit: u64) -> Result<u64> {
     if let Some(ids) = plan::candidates(txn, &search.filter, plan::CAP, plan::CAP)? {
         return up_to(limit, ids.iter().map(|id| verified(id)));
     }
-    up_to(limit, every_match(txn, search)?.map(|user| user.map(|_| true)))
+    up_to(
+        limit,
+        every_match(txn, search)?.map(|user| user.map(|_| true)),
+    )
 }
 
 /// How many of `hits` are true, counted up to `limit`: reading stops there.
