@@ -17,7 +17,7 @@ use usergraph_core::{Error, Result, WriteOp};
 
 use crate::deferred::Deferred;
 use crate::engine::{KeyRange, KvEngine, KvPair, Tree, WriteTxn};
-use crate::write;
+use crate::{overlay, write};
 
 /// Applies each group as its own commit would, in one engine transaction;
 /// one result per group. Only an engine failure fails the whole call (and
@@ -115,20 +115,14 @@ impl WriteTxn for Group<'_> {
     }
 
     fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
-        let mut merged: std::collections::BTreeMap<Vec<u8>, Vec<u8>> =
-            self.inner.scan_prefix(tree, prefix)?.into_iter().collect();
+        let base = self.inner.scan_prefix(tree, prefix)?;
         let range = KeyRange::prefix(prefix);
-        for (_, key, change) in self
+        let changes = self
             .changes
             .iter()
             .filter(|(t, key, _)| *t == tree && range.contains(key))
-        {
-            match change {
-                Some(value) => merged.insert(key.clone(), value.clone()),
-                None => merged.remove(key),
-            };
-        }
-        Ok(merged.into_iter().collect())
+            .map(|(_, key, change)| (key, change));
+        Ok(overlay::with_changes(base, changes))
     }
 }
 

@@ -63,24 +63,34 @@ impl WriteTxn for Overlay<'_> {
     }
 
     fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
-        let mut merged = BTreeMap::new();
-        for entry in self.base.scan(tree, KeyRange::prefix(prefix), false)? {
-            let (key, value) = entry?;
-            merged.insert(key, value);
-        }
+        let base = self
+            .base
+            .scan(tree, KeyRange::prefix(prefix), false)?
+            .collect::<Result<Vec<KvPair>>>()?;
         let from = (tree, prefix.to_vec());
-        for ((_, key), change) in self
+        let changes = self
             .pending
             .range(from..)
             .take_while(|((t, key), _)| *t == tree && key.starts_with(prefix))
-        {
-            match change {
-                Some(value) => merged.insert(key.clone(), value.clone()),
-                None => merged.remove(key),
-            };
-        }
-        Ok(merged.into_iter().collect())
+            .map(|((_, key), change)| (key, change));
+        Ok(with_changes(base, changes))
     }
+}
+
+/// The entries of a scan (`base`) as buffered `changes` leave them, in key
+/// order; a later change to a key wins over an earlier one.
+pub(crate) fn with_changes<'a>(
+    base: Vec<KvPair>,
+    changes: impl IntoIterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>,
+) -> Vec<KvPair> {
+    let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
+    for (key, change) in changes {
+        match change {
+            Some(value) => merged.insert(key.clone(), value.clone()),
+            None => merged.remove(key),
+        };
+    }
+    merged.into_iter().collect()
 }
 
 #[cfg(test)]
