@@ -45,7 +45,7 @@ pub fn open(url: &str, settings: StoreSettings) -> Result<Arc<dyn Storage>, Back
         .split_once("://")
         .ok_or_else(|| BackendError::NoScheme(url.to_owned()))?;
     match scheme {
-        "redb" => open_redb(url, rest),
+        "redb" => open_redb(url, rest, settings),
         "sled" => open_sled(url, rest, settings),
         _ => Err(missing(scheme)),
     }
@@ -60,6 +60,8 @@ pub struct StoreSettings {
     pub statement_timeout: std::time::Duration,
     /// sled: its page cache, in MiB.
     pub sled_cache_mb: u64,
+    /// redb: its cache (reads and a write's dirty pages), in MiB.
+    pub redb_cache_mb: u64,
 }
 
 /// `url` fit for a log line: a password in it (`postgres://user:secret@host`)
@@ -149,13 +151,23 @@ fn missing(scheme: &str) -> BackendError {
 }
 
 #[cfg(feature = "redb")]
-fn open_redb(url: &str, path: &str) -> Result<Arc<dyn Storage>, BackendError> {
+fn open_redb(
+    url: &str,
+    path: &str,
+    settings: StoreSettings,
+) -> Result<Arc<dyn Storage>, BackendError> {
     let path = embedded_path(url, path)?;
-    Ok(Arc::new(usergraph_redb::RedbStorage::open(&path)?))
+    let options = usergraph_redb::RedbOptions::with_cache_mb(settings.redb_cache_mb);
+    let engine = usergraph_redb::RedbEngine::open_with(&path, options)?;
+    Ok(Arc::new(usergraph_redb::RedbStorage::new(engine)?))
 }
 
 #[cfg(not(feature = "redb"))]
-fn open_redb(_url: &str, _path: &str) -> Result<Arc<dyn Storage>, BackendError> {
+fn open_redb(
+    _url: &str,
+    _path: &str,
+    _settings: StoreSettings,
+) -> Result<Arc<dyn Storage>, BackendError> {
     Err(missing("redb"))
 }
 
@@ -224,6 +236,7 @@ mod tests {
         max_connections: 2,
         statement_timeout: std::time::Duration::from_secs(5),
         sled_cache_mb: 16,
+        redb_cache_mb: 16,
     };
 
     #[test]

@@ -160,6 +160,10 @@ pub struct ServeArgs {
     #[arg(long)]
     pub sled_cache_mb: Option<u64>,
 
+    /// redb's cache, in MiB: its read cache and a write's dirty pages together.
+    #[arg(long)]
+    pub redb_cache_mb: Option<u64>,
+
     /// Log lines as human-readable text or as JSON objects.
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
@@ -214,6 +218,7 @@ impl ServeArgs {
             self.pg_statement_timeout_ms,
         );
         set(&mut config.sled_cache_mb, self.sled_cache_mb);
+        set(&mut config.redb_cache_mb, self.redb_cache_mb);
         set(&mut config.log_format, self.log_format);
         set(&mut config.metrics, self.metrics);
         set(&mut config.console, self.console);
@@ -270,6 +275,14 @@ pub struct StoreArgs {
         default_value_t = config::DEFAULT_SLED_CACHE_MB
     )]
     pub sled_cache_mb: u64,
+
+    /// redb's cache, in MiB: its read cache and a write's dirty pages together.
+    #[arg(
+        long,
+        env = "USERGRAPH_REDB_CACHE_MB",
+        default_value_t = config::DEFAULT_REDB_CACHE_MB
+    )]
+    pub redb_cache_mb: u64,
 }
 
 impl StoreArgs {
@@ -278,6 +291,7 @@ impl StoreArgs {
             max_connections: self.pg_max_connections,
             statement_timeout: Duration::from_millis(self.pg_statement_timeout_ms),
             sled_cache_mb: self.sled_cache_mb,
+            redb_cache_mb: self.redb_cache_mb,
         }
     }
 }
@@ -369,6 +383,8 @@ mod tests {
             "250",
             "--sled-cache-mb",
             "64",
+            "--redb-cache-mb",
+            "32",
         ]);
         assert_eq!(
             config.store_settings(),
@@ -376,6 +392,7 @@ mod tests {
                 max_connections: 3,
                 statement_timeout: Duration::from_millis(250),
                 sled_cache_mb: 64,
+                redb_cache_mb: 32,
             }
         );
         let Action::Migrate(args) = parse(&[
@@ -389,6 +406,7 @@ mod tests {
         assert_eq!(args.database_url, "postgres://db/usergraph");
         assert_eq!(args.store.settings().max_connections, 10);
         assert_eq!(args.store.settings().sled_cache_mb, 256);
+        assert_eq!(args.store.settings().redb_cache_mb, 256);
     }
 
     #[test]

@@ -41,6 +41,10 @@ const SECS_PER_DAY: u64 = 86_400;
 /// may be built without sled, so the value is repeated here).
 pub const DEFAULT_SLED_CACHE_MB: u64 = 256;
 
+/// `usergraph_redb::RedbOptions::DEFAULT_CACHE_MB` (repeated for the same
+/// reason).
+pub const DEFAULT_REDB_CACHE_MB: u64 = 256;
+
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -65,6 +69,8 @@ pub struct Config {
     pub pg_statement_timeout_ms: u64,
     /// sled's page cache, in MiB.
     pub sled_cache_mb: u64,
+    /// redb's cache (reads and the open write's pages), in MiB.
+    pub redb_cache_mb: u64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
@@ -116,6 +122,7 @@ impl Default for Config {
             pg_max_connections: 10,
             pg_statement_timeout_ms: 30_000,
             sled_cache_mb: DEFAULT_SLED_CACHE_MB,
+            redb_cache_mb: DEFAULT_REDB_CACHE_MB,
             argon2_memory_kib: service.argon2.memory_kib,
             argon2_iterations: service.argon2.iterations,
             argon2_parallelism: service.argon2.parallelism,
@@ -283,6 +290,7 @@ impl Config {
             max_connections: self.pg_max_connections,
             statement_timeout: Duration::from_millis(self.pg_statement_timeout_ms),
             sled_cache_mb: self.sled_cache_mb,
+            redb_cache_mb: self.redb_cache_mb,
         }
     }
 
@@ -383,6 +391,16 @@ mod tests {
         assert!(err.contains("count_cap must be at least 1"), "{err}");
         let config = from_toml("count_cap = 250\n").unwrap();
         assert_eq!(config.service_settings().count_cap.get(), 250);
+    }
+
+    #[test]
+    fn the_embedded_caches_reach_the_store_settings() {
+        let defaults = Config::default().store_settings();
+        assert_eq!(defaults.redb_cache_mb, 256);
+        assert_eq!(defaults.sled_cache_mb, 256);
+        let config = from_toml("redb_cache_mb = 64\nsled_cache_mb = 32\n").unwrap();
+        assert_eq!(config.store_settings().redb_cache_mb, 64);
+        assert_eq!(config.store_settings().sled_cache_mb, 32);
     }
 
     #[test]

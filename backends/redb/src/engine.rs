@@ -40,15 +40,52 @@ impl fmt::Debug for RedbEngine {
     }
 }
 
+/// How a redb file is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RedbOptions {
+    /// The most bytes redb keeps in memory: its read cache and the dirty
+    /// pages of the open write transaction together. redb's own default is
+    /// 1 GiB, which a bulk import fills; the operating system's page cache
+    /// still holds the file, so a smaller cache costs a copy, not a disk read.
+    pub cache_bytes: usize,
+}
+
+impl RedbOptions {
+    /// The default cache, in MiB (the server's `redb_cache_mb`).
+    pub const DEFAULT_CACHE_MB: u64 = 256;
+
+    /// A cache of `megabytes` MiB, as the server's `redb_cache_mb` sets it.
+    pub fn with_cache_mb(megabytes: u64) -> Self {
+        let bytes = megabytes.saturating_mul(1024 * 1024);
+        RedbOptions {
+            cache_bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+        }
+    }
+}
+
+impl Default for RedbOptions {
+    fn default() -> Self {
+        Self::with_cache_mb(Self::DEFAULT_CACHE_MB)
+    }
+}
+
 impl RedbEngine {
     /// Opens the database file at `path`, creating it (and its parent
     /// directories) if missing.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, RedbOptions::default())
+    }
+
+    /// [`RedbEngine::open`] with `options`.
+    pub fn open_with(path: impl AsRef<Path>, options: RedbOptions) -> Result<Self> {
         let path = path.as_ref();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(Error::internal)?;
         }
-        let db = Database::create(path).map_err(internal)?;
+        let db = Database::builder()
+            .set_cache_size(options.cache_bytes)
+            .create(path)
+            .map_err(internal)?;
         Self::with_tables(db, Some(path.to_path_buf()))
     }
 

@@ -13,7 +13,7 @@ mod engine;
 
 use usergraph_kv::KvStorage;
 
-pub use engine::RedbEngine;
+pub use engine::{RedbEngine, RedbOptions};
 
 /// usergraph storage in a redb file: `RedbStorage::open(path)` opens or
 /// creates one (parent directories included), `RedbStorage::in_memory()`
