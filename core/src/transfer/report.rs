@@ -1,6 +1,8 @@
 //! What an import did, line by line, and the batching that feeds the
 //! service: shared by the JSON Lines and the CSV importers.
 
+use tokio::task::JoinHandle;
+
 use super::error::TransferError;
 use super::progress::Progress;
 use crate::caller::Caller;
@@ -109,6 +111,10 @@ impl ImportReport {
 }
 
 /// Collects parsed users and hands them to the service a batch at a time.
+///
+/// A full batch is written on a task of its own while the next one is read
+/// and parsed, so the file's parsing and the storage write use two cores;
+/// at most one batch is in flight, so memory stays at two batches.
 pub(super) struct Batcher<'a> {
     pub service: &'a Service,
     pub caller: &'a Caller,
@@ -116,6 +122,13 @@ pub(super) struct Batcher<'a> {
     pub progress: &'a mut dyn Progress,
     pub report: ImportReport,
     pending: Vec<(u64, ImportedUser)>,
+    in_flight: Option<InFlight>,
+}
+
+/// A batch being written: its line numbers and the task writing it.
+struct InFlight {
+    lines: Vec<u64>,
+    write: JoinHandle<Result<Vec<Result<ImportOutcome, Error>>, Error>>,
 }
 
 impl<'a> Batcher<'a> {
@@ -132,6 +145,7 @@ impl<'a> Batcher<'a> {
             progress,
             report: ImportReport::default(),
             pending: Vec::with_capacity(BATCH),
+            in_flight: None,
         }
     }
 
@@ -161,20 +175,50 @@ impl<'a> Batcher<'a> {
     pub async fn push(&mut self, line: u64, user: ImportedUser) -> Result<(), TransferError> {
         self.pending.push((line, user));
         if self.pending.len() >= BATCH {
-            self.flush().await?;
+            self.settle().await?;
+            // A failure in the batch just settled stops a `fail_fast`
+            // import before this one is written.
+            if !self.should_stop() {
+                self.start();
+            }
         }
         Ok(())
     }
 
+    /// Writes every line pushed so far, and waits for it.
     pub async fn flush(&mut self) -> Result<(), TransferError> {
+        self.settle().await?;
+        if !self.should_stop() {
+            self.start();
+            self.settle().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts writing the pending lines (the previous batch is settled).
+    fn start(&mut self) {
         if self.pending.is_empty() {
-            return Ok(());
+            return;
         }
         let (lines, users): (Vec<u64>, Vec<ImportedUser>) = self.pending.drain(..).unzip();
-        let outcomes = self
-            .service
-            .import_users_batch(self.caller, users, self.options.on_existing)
-            .await?;
+        let (service, caller) = (self.service.clone(), self.caller.clone());
+        let on_existing = self.options.on_existing;
+        let write = tokio::spawn(async move {
+            service
+                .import_users_batch(&caller, users, on_existing)
+                .await
+        });
+        self.in_flight = Some(InFlight { lines, write });
+    }
+
+    /// Waits for the batch in flight, if any, and records its outcomes.
+    async fn settle(&mut self) -> Result<(), TransferError> {
+        let Some(InFlight { lines, write }) = self.in_flight.take() else {
+            return Ok(());
+        };
+        let outcomes = write
+            .await
+            .map_err(|e| Error::internal(format!("import batch task: {e}")))??;
         let count = outcomes.len() as u64;
         for (line, outcome) in lines.into_iter().zip(outcomes) {
             self.report.record(line, outcome);
@@ -186,9 +230,7 @@ impl<'a> Batcher<'a> {
     /// Writes what is left, refreshes storage statistics after a load, and
     /// returns the report with its errors in line order.
     pub async fn finish(mut self) -> Result<ImportReport, TransferError> {
-        if !self.should_stop() {
-            self.flush().await?;
-        }
+        self.flush().await?;
         if self.report.created + self.report.updated > 0 {
             self.service.storage().optimize_after_bulk_load().await?;
         }
