@@ -22,7 +22,7 @@
 
 use usergraph_core::Result;
 
-use crate::engine::{KeyRange, KvPair, Tree, WriteTxn};
+use crate::engine::{KeyRange, KvPair, SortedRun, Tree, WriteTxn};
 use crate::overlay::{self, Pending};
 use crate::postings;
 use crate::sorted::SortedBuffer;
@@ -68,13 +68,13 @@ impl<'t> Deferred<'t> {
 /// `records`, tree by tree in key order, and empties `index`.
 fn apply(inner: &mut dyn WriteTxn, index: &mut SortedBuffer, records: &Pending) -> Result<()> {
     index.sort();
-    // Declared before the runs that borrow it, so that it outlives them.
-    let blocks: Vec<postings::BlockChange>;
-    let mut runs = index.runs();
-    blocks = match runs.iter().position(|(tree, _)| *tree == Tree::UserGrams) {
-        Some(at) => postings::rewrite(inner, runs.swap_remove(at).1)?,
+    let is_postings = |(tree, _): &SortedRun<'_>| *tree == Tree::UserGrams;
+    let blocks = match index.runs().into_iter().find(is_postings) {
+        Some((_, run)) => postings::rewrite(inner, run)?,
         None => Vec::new(),
     };
+    let mut runs = index.runs();
+    runs.retain(|(tree, _)| *tree != Tree::UserGrams);
     if !blocks.is_empty() {
         let writes = blocks
             .iter()
