@@ -3,8 +3,8 @@
 //! of at most [`MOST_POSTINGS`], each run one entry keyed by the gram
 //! prefix and its first posting, its value the rest delta-encoded
 //! ([`crate::block`]). One 26-byte key per posting was most of a store's
-//! bytes; a posting now takes about 11, and the engine holds a hundredth of
-//! the entries.
+//! bytes; at 100,000 users a posting now takes about 10, in 68 times fewer
+//! entries (BENCHMARKS.md, "Postings in blocks").
 //!
 //! Blocks sort in posting order, so the block holding a posting is the last
 //! one keyed at or before it: one bounded scan finds it. Writes arrive as
