@@ -114,15 +114,28 @@ impl WriteTxn for Group<'_> {
         Ok(())
     }
 
-    fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
-        let base = self.inner.scan_prefix(tree, prefix)?;
-        let range = KeyRange::prefix(prefix);
+    fn scan_range(
+        &mut self,
+        tree: Tree,
+        range: KeyRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<KvPair>> {
+        // Only the last change of a key counts: the merge applies them in
+        // the order made.
         let changes = self
             .changes
             .iter()
             .filter(|(t, key, _)| *t == tree && range.contains(key))
-            .map(|(_, key, change)| (key, change));
-        Ok(overlay::with_changes(base, changes))
+            .map(|(_, key, change)| (key, change))
+            .collect();
+        let inner = &mut *self.inner;
+        overlay::scan_with_changes(
+            |wanted| inner.scan_range(tree, range.clone(), reverse, wanted),
+            changes,
+            reverse,
+            limit,
+        )
     }
 }
 

@@ -13,12 +13,18 @@
 //! so their pending writes are kept in a map that reads consult. It never
 //! reads the search indexes, so theirs go to a compact [`SortedBuffer`]; a
 //! read of one flushes first all the same, to stay exact.
-
-use std::collections::BTreeMap;
+//!
+//! Writes to [`Tree::UserGrams`] are single postings (see [`crate::index`]);
+//! when they are applied, [`postings::rewrite`] turns them into writes of
+//! the blocks that store them. Every write transaction of the store goes
+//! through this layer, so no single posting ever reaches the engine, and a
+//! read of the n-gram index through it sees blocks.
 
 use usergraph_core::Result;
 
-use crate::engine::{KeyRange, KvPair, Tree, WriteTxn};
+use crate::engine::{KeyRange, KvPair, SortedRun, Tree, WriteTxn};
+use crate::overlay::{self, Pending};
+use crate::postings;
 use crate::sorted::SortedBuffer;
 
 /// The trees whose writes go to the compact buffer: the search indexes.
@@ -29,7 +35,7 @@ fn index_tree(tree: Tree) -> bool {
 pub(crate) struct Deferred<'t> {
     inner: &'t mut dyn WriteTxn,
     /// Pending writes of the record trees: a value, or `None` for a removal.
-    records: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
+    records: Pending,
     index: SortedBuffer,
 }
 
@@ -37,7 +43,7 @@ impl<'t> Deferred<'t> {
     pub(crate) fn new(inner: &'t mut dyn WriteTxn) -> Self {
         Deferred {
             inner,
-            records: BTreeMap::new(),
+            records: Pending::new(),
             index: SortedBuffer::default(),
         }
     }
@@ -47,28 +53,46 @@ impl<'t> Deferred<'t> {
     /// lost.
     pub(crate) fn flush(&mut self) -> Result<()> {
         let records = std::mem::take(&mut self.records);
-        self.index.sort();
-        let mut runs = self.index.runs();
-        let mut rest = records.iter().peekable();
-        while let Some(((tree, _), _)) = rest.peek() {
-            let tree = *tree;
-            let mut run = Vec::new();
-            while let Some(((_, key), value)) = rest.next_if(|((t, _), _)| *t == tree) {
-                run.push((key.as_slice(), value.as_deref()));
-            }
-            runs.push((tree, Box::new(run.into_iter())));
-        }
-        self.inner.apply_sorted_runs(runs)?;
-        self.index.clear();
-        Ok(())
+        apply(self.inner, &mut self.index, &records)
     }
 
     fn flush_index(&mut self, tree: Tree) -> Result<()> {
         if index_tree(tree) && !self.index.is_empty() {
-            self.index.flush(self.inner)?;
+            apply(self.inner, &mut self.index, &Pending::new())?;
         }
         Ok(())
     }
+}
+
+/// Applies the changes `index` holds (the n-gram postings as blocks) and
+/// `records`, tree by tree in key order, and empties `index`.
+fn apply(inner: &mut dyn WriteTxn, index: &mut SortedBuffer, records: &Pending) -> Result<()> {
+    index.sort();
+    let is_postings = |(tree, _): &SortedRun<'_>| *tree == Tree::UserGrams;
+    let blocks = match index.runs().into_iter().find(is_postings) {
+        Some((_, run)) => postings::rewrite(inner, run)?,
+        None => Vec::new(),
+    };
+    let mut runs = index.runs();
+    runs.retain(|(tree, _)| *tree != Tree::UserGrams);
+    if !blocks.is_empty() {
+        let writes = blocks
+            .iter()
+            .map(|(key, value)| (key.as_slice(), value.as_deref()));
+        runs.push((Tree::UserGrams, Box::new(writes)));
+    }
+    let mut rest = records.iter().peekable();
+    while let Some(((tree, _), _)) = rest.peek() {
+        let tree = *tree;
+        let mut run = Vec::new();
+        while let Some(((_, key), value)) = rest.next_if(|((t, _), _)| *t == tree) {
+            run.push((key.as_slice(), value.as_deref()));
+        }
+        runs.push((tree, Box::new(run.into_iter())));
+    }
+    inner.apply_sorted_runs(runs)?;
+    index.clear();
+    Ok(())
 }
 
 impl WriteTxn for Deferred<'_> {
@@ -99,22 +123,25 @@ impl WriteTxn for Deferred<'_> {
         }
     }
 
-    fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
+    fn scan_range(
+        &mut self,
+        tree: Tree,
+        range: KeyRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<KvPair>> {
         self.flush_index(tree)?;
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
-            self.inner.scan_prefix(tree, prefix)?.into_iter().collect();
-        let range = KeyRange::prefix(prefix);
-        for ((_, key), change) in self
-            .records
-            .range((tree, prefix.to_vec())..)
-            .take_while(|((t, key), _)| *t == tree && range.contains(key))
-        {
-            match change {
-                Some(value) => merged.insert(key.clone(), value.clone()),
-                None => merged.remove(key),
-            };
+        if range.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(merged.into_iter().collect())
+        let changes = overlay::pending_in(&self.records, tree, &range);
+        let inner = &mut *self.inner;
+        overlay::scan_with_changes(
+            |wanted| inner.scan_range(tree, range.clone(), reverse, wanted),
+            changes,
+            reverse,
+            limit,
+        )
     }
 }
 
@@ -147,17 +174,17 @@ mod tests {
     fn deferred_writes_land_at_the_end_with_the_last_change_winning() {
         let engine = MemoryEngine::new();
         engine
-            .write(&mut |txn| txn.insert(Tree::UserGrams, b"old", b""))
+            .write(&mut |txn| txn.insert(Tree::UsersByOrder, b"old", b""))
             .unwrap();
         engine
             .write(&mut |txn| {
                 sorted(txn, |txn| {
-                    txn.insert(Tree::UserGrams, b"b", b"")?;
-                    txn.insert(Tree::UserGrams, b"a", b"")?;
-                    txn.remove(Tree::UserGrams, b"a")?;
-                    txn.remove(Tree::UserGrams, b"old")?;
-                    txn.remove(Tree::UserGrams, b"c")?;
-                    txn.insert(Tree::UserGrams, b"c", b"")?;
+                    txn.insert(Tree::UsersByOrder, b"b", b"")?;
+                    txn.insert(Tree::UsersByOrder, b"a", b"")?;
+                    txn.remove(Tree::UsersByOrder, b"a")?;
+                    txn.remove(Tree::UsersByOrder, b"old")?;
+                    txn.remove(Tree::UsersByOrder, b"c")?;
+                    txn.insert(Tree::UsersByOrder, b"c", b"")?;
                     txn.insert(Tree::Users, b"u1", b"x")?;
                     // Reads see the pending writes of every tree.
                     assert_eq!(txn.get(Tree::Users, b"u1")?, Some(b"x".to_vec()));
@@ -167,14 +194,14 @@ mod tests {
                     let held = txn.scan_prefix(Tree::UserRoles, b"u1\0")?;
                     assert_eq!(held, [(b"u1\0r2".to_vec(), vec![])]);
                     // A read of a deferred tree sees the pending writes.
-                    let seen = txn.scan_prefix(Tree::UserGrams, b"")?;
+                    let seen = txn.scan_prefix(Tree::UsersByOrder, b"")?;
                     assert_eq!(seen, [(b"b".to_vec(), vec![]), (b"c".to_vec(), vec![])]);
                     txn.insert(Tree::UserText, b"t", b"")
                 })
             })
             .unwrap();
         assert_eq!(
-            keys(&engine, Tree::UserGrams),
+            keys(&engine, Tree::UsersByOrder),
             [b"b".to_vec(), b"c".to_vec()]
         );
         assert_eq!(keys(&engine, Tree::UserText), [b"t".to_vec()]);

@@ -40,8 +40,9 @@ pub enum Tree {
     /// prefix lookups of id, username, email, phone and name.
     UserText,
     /// field tag + trigram length + trigram of the folded value + 0 +
-    /// created-at + user id -> nothing: the postings that narrow `contains`,
-    /// in the default order within each trigram.
+    /// created-at + user id of a block's first posting -> the block of
+    /// postings (see `postings`): the users that may hold a trigram, in
+    /// the default order within each trigram, which narrow `contains`.
     UserGrams,
     /// order tag + section (value, then null) + value + user id -> nothing:
     /// keyset walks of every order but created-at.
@@ -193,8 +194,22 @@ pub trait WriteTxn {
     /// Removes the key if present.
     fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<()>;
 
+    /// The first `limit` entries of `range` (which may be empty) in
+    /// ascending order, or descending when `reverse`. Bounded, so that a
+    /// writer can find the neighbours of a key (the postings block holding
+    /// it) without reading a whole prefix.
+    fn scan_range(
+        &mut self,
+        tree: Tree,
+        range: KeyRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<KvPair>>;
+
     /// Every entry whose key starts with `prefix`, ascending.
-    fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>>;
+    fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
+        self.scan_range(tree, KeyRange::prefix(prefix), false, usize::MAX)
+    }
 
     /// Applies `changes` (a new value, or `None` for a removal) to `tree`,
     /// in the order given, which is ascending by key with each key once.

@@ -11,7 +11,10 @@
 //! `created-at + id` (the key of [`Tree::UsersByCreated`]), so each gram's
 //! postings are in the default order: a search streams them newest first
 //! and stops after a page, and new users append at the end of each gram's
-//! range instead of scattering writes over the whole tree.
+//! range instead of scattering writes over the whole tree. The write path
+//! inserts and removes single postings in [`Tree::UserGrams`]; the layer
+//! that defers index writes ([`crate::deferred`]) turns them into writes of
+//! the blocks they are stored in ([`crate::postings`]).
 
 use std::collections::BTreeSet;
 
@@ -76,12 +79,20 @@ pub(crate) fn text_prefix(tag: u8, folded: &str, whole: bool) -> Vec<u8> {
 }
 
 /// The postings prefix of one n-gram of `field`; a posting is this prefix
-/// followed by [`keys::timed`] of the user.
+/// followed by [`keys::timed`] of the user, and so is the key of a block of
+/// postings (its first).
 pub(crate) fn gram_prefix(tag: u8, gram: &str) -> Vec<u8> {
     let mut key = vec![tag, u8::try_from(gram.len()).unwrap_or(u8::MAX)];
     key.extend_from_slice(gram.as_bytes());
     key.push(SEPARATOR);
     key
+}
+
+/// The length of the gram prefix a posting key starts with (see
+/// [`gram_prefix`]), or `None` if the key holds none.
+pub(crate) fn gram_prefix_len(key: &[u8]) -> Option<usize> {
+    let end = 2 + usize::from(*key.get(1)?) + 1;
+    (key.get(end - 1) == Some(&SEPARATOR)).then_some(end)
 }
 
 /// The distinct n-grams of a folded text (none if it is shorter than one).

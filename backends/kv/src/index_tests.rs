@@ -13,7 +13,7 @@ use usergraph_core::query::{Direction, Page, UserOrder, UserOrderField, UserSear
 use usergraph_core::{Profile, Result, Role, RoleId, Storage, User, UserId, WriteOp};
 
 use crate::engine::{KeyRange, KvEngine, KvIter, ReadTxn, Tree, WriteTxn};
-use crate::{KvStorage, MemoryEngine};
+use crate::{KvStorage, MemoryEngine, block, index, keys};
 
 /// A memory engine that counts the user records read.
 #[derive(Clone, Debug, Default)]
@@ -331,7 +331,7 @@ async fn unindexed_filters_and_counts_still_agree_with_the_evaluator() {
     }
 }
 
-/// Rewrites a store as the previous format wrote it: no search indexes.
+/// Rewrites a store as format 1 wrote it: no search indexes.
 fn downgrade(engine: &Counting) {
     engine
         .write(&mut |txn| {
@@ -345,12 +345,35 @@ fn downgrade(engine: &Counting) {
         .unwrap();
 }
 
-fn index_entries(engine: &Counting) -> usize {
+/// Every key of `tree`, and for the n-gram index every posting (gram
+/// prefix + `created-at + id`) its blocks hold.
+fn keys_of(engine: &Counting, tree: Tree) -> Vec<Vec<u8>> {
     let txn = engine.read().unwrap();
+    let entries = txn.scan(tree, KeyRange::all(), false).unwrap();
+    let mut keys = Vec::new();
+    for entry in entries {
+        let (key, value) = entry.unwrap();
+        if tree != Tree::UserGrams {
+            keys.push(key);
+            continue;
+        }
+        let prefix = &key[..index::gram_prefix_len(&key).unwrap()];
+        for posting in block::decode(&key[prefix.len()..], &value).unwrap() {
+            keys.push([prefix, &posting].concat());
+        }
+    }
+    keys
+}
+
+fn index_entries(engine: &Counting) -> usize {
     [Tree::UserText, Tree::UserGrams, Tree::UsersByOrder]
         .into_iter()
-        .map(|tree| txn.scan(tree, KeyRange::all(), false).unwrap().count())
+        .map(|tree| keys_of(engine, tree).len())
         .sum()
+}
+
+fn format_of(engine: &Counting) -> Option<Vec<u8>> {
+    engine.read().unwrap().get(Tree::Meta, b"format").unwrap()
 }
 
 #[tokio::test]
@@ -362,8 +385,7 @@ async fn a_store_without_search_indexes_is_upgraded_on_open() {
 
     let reopened = KvStorage::new(fx.engine.clone()).unwrap();
     assert_eq!(index_entries(&fx.engine), built);
-    let format = fx.engine.read().unwrap().get(Tree::Meta, b"format");
-    assert_eq!(format.unwrap(), Some(vec![3]));
+    assert_eq!(format_of(&fx.engine), Some(vec![4]));
 
     let filter = text(StringField::Name, StringOp::Contains("dmitri iv".into()));
     let page = search(filter, by(UserOrderField::Username, Direction::Asc));
@@ -372,49 +394,69 @@ async fn a_store_without_search_indexes_is_upgraded_on_open() {
     assert_eq!(found, fx.expected(&page));
 }
 
-fn keys_of(engine: &Counting, tree: Tree) -> Vec<Vec<u8>> {
-    let txn = engine.read().unwrap();
-    txn.scan(tree, KeyRange::all(), false)
-        .unwrap()
-        .map(|entry| entry.unwrap().0)
-        .collect()
-}
-
-/// Rewrites the n-gram postings as format 2 keyed them: `gram prefix, id`,
-/// without the created-at.
-fn downgrade_grams(engine: &Counting) {
+/// Rewrites the n-gram postings as an earlier format keyed them, one key
+/// per posting with an empty value: `gram prefix, created-at + id`
+/// (format 3) or `gram prefix, id` (format 2).
+fn unblock_grams(engine: &Counting, format: u8) {
+    let postings = keys_of(engine, Tree::UserGrams);
     engine
         .write(&mut |txn| {
             for (key, _) in txn.scan_prefix(Tree::UserGrams, b"")? {
                 txn.remove(Tree::UserGrams, &key)?;
-                let gram_end = key.iter().position(|&b| b == 0).unwrap() + 1;
-                let id = &key[gram_end + crate::keys::TIME_LEN..];
-                txn.insert(Tree::UserGrams, &[&key[..gram_end], id].concat(), &[])?;
             }
-            txn.insert(Tree::Meta, b"format", &[2])
+            for posting in &postings {
+                let gram_end = index::gram_prefix_len(posting).unwrap();
+                let key = match format {
+                    2 => [&posting[..gram_end], &posting[gram_end + keys::TIME_LEN..]].concat(),
+                    _ => posting.clone(),
+                };
+                txn.insert(Tree::UserGrams, &key, &[])?;
+            }
+            txn.insert(Tree::Meta, b"format", &[format])
         })
         .unwrap();
 }
 
 #[tokio::test]
-async fn a_store_with_untimed_gram_postings_is_upgraded_on_open() {
+async fn stores_with_a_key_per_gram_posting_are_upgraded_on_open() {
     let fx = Fixture::new(2_500).await;
-    let grams = keys_of(&fx.engine, Tree::UserGrams);
+    let postings = keys_of(&fx.engine, Tree::UserGrams);
     let texts = keys_of(&fx.engine, Tree::UserText);
-    downgrade_grams(&fx.engine);
-    assert_ne!(keys_of(&fx.engine, Tree::UserGrams), grams);
+    let blocks = fx
+        .engine
+        .read()
+        .unwrap()
+        .scan(Tree::UserGrams, KeyRange::all(), false)
+        .unwrap()
+        .count();
+    // Fewer entries than postings by far: blocks of up to 128.
+    assert!(blocks * 20 < postings.len(), "{blocks} blocks");
+    for format in [2, 3] {
+        unblock_grams(&fx.engine, format);
+        let raw = fx.engine.read().unwrap();
+        let entries = raw.scan(Tree::UserGrams, KeyRange::all(), false).unwrap();
+        assert_eq!(entries.count(), postings.len());
+        drop(raw);
 
-    let reopened = KvStorage::new(fx.engine.clone()).unwrap();
-    assert_eq!(keys_of(&fx.engine, Tree::UserGrams), grams);
-    assert_eq!(keys_of(&fx.engine, Tree::UserText), texts);
-    let format = fx.engine.read().unwrap().get(Tree::Meta, b"format");
-    assert_eq!(format.unwrap(), Some(vec![3]));
+        let reopened = KvStorage::new(fx.engine.clone()).unwrap();
+        assert_eq!(keys_of(&fx.engine, Tree::UserGrams), postings, "{format}");
+        assert_eq!(keys_of(&fx.engine, Tree::UserText), texts);
+        assert_eq!(format_of(&fx.engine), Some(vec![4]));
 
-    let filter = text(StringField::Name, StringOp::Contains("chloé ok".into()));
-    let page = search(filter, UserOrder::DEFAULT);
-    let found = reopened.search_users(&page).await.unwrap();
-    assert_eq!(found.items.len(), 20);
-    assert_eq!(found, fx.expected(&page));
+        let filter = text(StringField::Name, StringOp::Contains("chloé ok".into()));
+        let page = search(filter, UserOrder::DEFAULT);
+        let found = reopened.search_users(&page).await.unwrap();
+        assert_eq!(found.items.len(), 20);
+        assert_eq!(found, fx.expected(&page));
+        let smith = UserSearch {
+            count_limit: Some(u64::MAX),
+            ..search(UserFilter::simple_search("SMI"), UserOrder::DEFAULT)
+        };
+        assert_eq!(
+            reopened.search_users(&smith).await.unwrap(),
+            fx.expected(&smith)
+        );
+    }
 }
 
 /// Streams of n-gram postings (and created-at ranges), with cursors in both

@@ -13,6 +13,8 @@
 //! writers and build each transaction as an [`Overlay`] over a snapshot, then
 //! apply its changes atomically; [`MemoryEngine`] does exactly that.
 
+mod block;
+mod block_scan;
 mod bulk;
 mod codec;
 mod cursor_key;
@@ -28,6 +30,9 @@ mod memory;
 mod migrate;
 mod overlay;
 mod plan;
+mod postings;
+#[cfg(test)]
+mod postings_tests;
 mod read;
 mod role_count;
 mod roles_first;

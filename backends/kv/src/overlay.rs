@@ -5,6 +5,7 @@
 //! stale while the batch is built.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use usergraph_core::Result;
 
@@ -15,7 +16,7 @@ pub type Change = (Tree, Vec<u8>, Option<Vec<u8>>);
 
 pub struct Overlay<'r> {
     base: &'r dyn ReadTxn,
-    pending: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
+    pending: Pending,
 }
 
 impl std::fmt::Debug for Overlay<'_> {
@@ -62,35 +63,76 @@ impl WriteTxn for Overlay<'_> {
         Ok(())
     }
 
-    fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
-        let base = self
-            .base
-            .scan(tree, KeyRange::prefix(prefix), false)?
-            .collect::<Result<Vec<KvPair>>>()?;
-        let from = (tree, prefix.to_vec());
-        let changes = self
-            .pending
-            .range(from..)
-            .take_while(|((t, key), _)| *t == tree && key.starts_with(prefix))
-            .map(|((_, key), change)| (key, change));
-        Ok(with_changes(base, changes))
+    fn scan_range(
+        &mut self,
+        tree: Tree,
+        range: KeyRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<KvPair>> {
+        if range.is_empty() {
+            return Ok(Vec::new());
+        }
+        let changes = pending_in(&self.pending, tree, &range);
+        let base = self.base;
+        scan_with_changes(
+            |wanted| base.scan(tree, range, reverse)?.take(wanted).collect(),
+            changes,
+            reverse,
+            limit,
+        )
     }
 }
 
-/// The entries of a scan (`base`) as buffered `changes` leave them, in key
-/// order; a later change to a key wins over an earlier one.
-pub(crate) fn with_changes<'a>(
-    base: Vec<KvPair>,
-    changes: impl IntoIterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>,
-) -> Vec<KvPair> {
-    let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
+/// Buffered changes, per tree and key: a value, or `None` for a removal.
+pub(crate) type Pending = BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>>;
+
+/// The changes of `pending` to keys of `range` (not empty) in `tree`,
+/// ascending.
+pub(crate) fn pending_in<'a>(
+    pending: &'a Pending,
+    tree: Tree,
+    range: &KeyRange,
+) -> Vec<(&'a Vec<u8>, &'a Option<Vec<u8>>)> {
+    // Unbounded ends stay within `tree`: from its first key, and until a
+    // key of the next tree.
+    let start = match range.start.clone() {
+        Bound::Unbounded => Bound::Included((tree, Vec::new())),
+        bound => bound.map(|key| (tree, key)),
+    };
+    let end = range.end.clone().map(|key| (tree, key));
+    pending
+        .range((start, end))
+        .take_while(|((t, _), _)| *t == tree)
+        .map(|((_, key), change)| (key, change))
+        .collect()
+}
+
+/// The first `limit` entries of a range in walking order, as buffered
+/// `changes` (those within the range; a later change to a key wins over an
+/// earlier one) leave them. `base(n)` reads the first `n` entries of the
+/// range beneath the changes: `limit` plus one per change is always enough,
+/// since each change removes at most one of them.
+pub(crate) fn scan_with_changes<'a>(
+    base: impl FnOnce(usize) -> Result<Vec<KvPair>>,
+    changes: Vec<(&'a Vec<u8>, &'a Option<Vec<u8>>)>,
+    reverse: bool,
+    limit: usize,
+) -> Result<Vec<KvPair>> {
+    let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base(limit.saturating_add(changes.len()))?
+        .into_iter()
+        .collect();
     for (key, change) in changes {
         match change {
             Some(value) => merged.insert(key.clone(), value.clone()),
             None => merged.remove(key),
         };
     }
-    merged.into_iter().collect()
+    Ok(if reverse {
+        merged.into_iter().rev().take(limit).collect()
+    } else {
+        merged.into_iter().take(limit).collect()
+    })
 }
 
 #[cfg(test)]

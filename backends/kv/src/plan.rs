@@ -17,8 +17,7 @@ use usergraph_core::query::UserOrderField;
 use usergraph_core::{Error, Result, Timestamp};
 
 use crate::engine::{KeyRange, ReadTxn, Tree, prefix_end};
-use crate::index;
-use crate::keys;
+use crate::{index, keys, postings};
 
 /// The most candidates a search loads one by one.
 pub(crate) const CAP: usize = 10_000;
@@ -61,8 +60,8 @@ struct Planner<'a> {
 enum IdAt {
     /// After the last 0 byte (text, order and role keys).
     End,
-    /// After `prefix + created-at` (n-gram postings, the created index).
-    Timed { prefix: usize },
+    /// After the created-at (the created index).
+    Timed,
 }
 
 impl Planner<'_> {
@@ -127,7 +126,7 @@ impl Planner<'_> {
             }
             let id = match at {
                 IdAt::End => index::id_of(&key),
-                IdAt::Timed { prefix } => key.get(prefix..).and_then(keys::timed_id),
+                IdAt::Timed => keys::timed_id(&key),
             }
             .ok_or_else(|| Error::internal("malformed index key"))?;
             ids.insert(id.to_owned());
@@ -175,11 +174,8 @@ impl Planner<'_> {
         let mut found: Option<Ids> = None;
         for gram in index::grams(&index::fold(part)) {
             let prefix = index::gram_prefix(tag, &gram);
-            let at = IdAt::Timed {
-                prefix: prefix.len(),
-            };
-            if let Some(ids) = self.postings(Tree::UserGrams, KeyRange::prefix(&prefix), at)? {
-                found = Some(intersect(found, ids));
+            if let Some(ids) = postings::ids(self.txn, &prefix, self.cap)? {
+                found = Some(intersect(found, ids.into_iter().collect()));
                 if found.as_ref().is_some_and(|f| f.len() <= SMALL_ENOUGH) {
                     break;
                 }
@@ -247,7 +243,7 @@ impl Planner<'_> {
             TimeOp::IsNull(_) => return Ok(None),
         };
         let at = match tree {
-            Tree::UsersByCreated => IdAt::Timed { prefix: 0 },
+            Tree::UsersByCreated => IdAt::Timed,
             _ => IdAt::End,
         };
         self.postings(tree, range, at)

@@ -9,7 +9,7 @@
 
 use usergraph_core::Result;
 
-use crate::engine::{SortedRun, Tree, WriteTxn};
+use crate::engine::{SortedRun, Tree};
 
 /// Marks a removal in [`Entry::value_len`].
 const REMOVED: u32 = u32::MAX;
@@ -117,15 +117,6 @@ impl SortedBuffer {
         self.entries.clear();
         self.bytes.clear();
     }
-
-    /// Applies every held change to `txn`, tree by tree in key order, the
-    /// last change of a key winning, and empties the buffer.
-    pub(crate) fn flush(&mut self, txn: &mut dyn WriteTxn) -> Result<()> {
-        self.sort();
-        txn.apply_sorted_runs(self.runs())?;
-        self.clear();
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -146,27 +137,29 @@ mod tests {
     fn flushes_per_tree_in_key_order_with_the_last_change_winning() {
         let engine = MemoryEngine::new();
         engine
-            .write(&mut |txn| txn.insert(Tree::UserGrams, b"old", b""))
+            .write(&mut |txn| txn.insert(Tree::UsersByOrder, b"old", b""))
             .unwrap();
         engine
             .write(&mut |txn| {
                 let mut buffer = SortedBuffer::default();
-                buffer.push(Tree::UserGrams, b"b", Some(b""))?;
+                buffer.push(Tree::UsersByOrder, b"b", Some(b""))?;
                 buffer.push(Tree::UserText, b"t", Some(b"v1"))?;
-                buffer.push(Tree::UserGrams, b"a", Some(b""))?;
-                buffer.push(Tree::UserGrams, b"a", None)?;
-                buffer.push(Tree::UserGrams, b"old", None)?;
-                buffer.push(Tree::UserGrams, b"c", None)?;
-                buffer.push(Tree::UserGrams, b"c", Some(b"x"))?;
+                buffer.push(Tree::UsersByOrder, b"a", Some(b""))?;
+                buffer.push(Tree::UsersByOrder, b"a", None)?;
+                buffer.push(Tree::UsersByOrder, b"old", None)?;
+                buffer.push(Tree::UsersByOrder, b"c", None)?;
+                buffer.push(Tree::UsersByOrder, b"c", Some(b"x"))?;
                 buffer.push(Tree::UserText, b"t", Some(b"v2"))?;
                 assert!(!buffer.is_empty());
-                buffer.flush(txn)?;
+                buffer.sort();
+                txn.apply_sorted_runs(buffer.runs())?;
+                buffer.clear();
                 assert!(buffer.is_empty());
                 Ok(())
             })
             .unwrap();
         assert_eq!(
-            entries(&engine, Tree::UserGrams),
+            entries(&engine, Tree::UsersByOrder),
             [(b"b".to_vec(), vec![]), (b"c".to_vec(), b"x".to_vec())]
         );
         assert_eq!(

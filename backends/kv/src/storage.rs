@@ -18,14 +18,17 @@ use crate::{bulk, cursor_key, deferred, migrate, read, search, tokens, user_sear
 
 const FORMAT_KEY: &[u8] = b"format";
 /// Format 2 added the search indexes (user text, n-grams, orders); format 3
-/// keys the n-gram postings by created-at.
-const FORMAT: &[u8] = &[3];
+/// keys the n-gram postings by created-at; format 4 stores them in blocks.
+const FORMAT: &[u8] = &[4];
 /// Reads of at most this many keys run on the calling task.
 const INLINE_KEYS: usize = 8;
 /// Stores of these formats are upgraded on open by rebuilding the index
 /// trees they lack or key differently.
-const UPGRADES: [(&[u8], &[Tree]); 2] =
-    [(&[1], &migrate::SEARCH_TREES), (&[2], &[Tree::UserGrams])];
+const UPGRADES: [(&[u8], &[Tree]); 3] = [
+    (&[1], &migrate::SEARCH_TREES),
+    (&[2], &[Tree::UserGrams]),
+    (&[3], &[Tree::UserGrams]),
+];
 
 /// usergraph's storage over the engine `E`.
 #[derive(Debug)]

@@ -1,6 +1,7 @@
 //! Streams of users in the default order (created-at, then id), read from
 //! postings that are kept in that order: the n-gram postings of
-//! [`Tree::UserGrams`] and the created-at index itself.
+//! [`Tree::UserGrams`] (blocks of them, see [`crate::block_scan`]) and the
+//! created-at index itself.
 //!
 //! A stream yields `created-at + id` keys (see [`keys::timed`]) in walking
 //! order, a superset of the users a filter matches. Intersections leapfrog
@@ -14,8 +15,9 @@ use std::ops::Bound;
 use usergraph_core::Result;
 use usergraph_core::filter::{StringOp, TimeField, TimeOp, UserFilter};
 
+use crate::block_scan::BlockScan;
 use crate::engine::{KeyRange, KvIter, ReadTxn, Tree, prefix_end};
-use crate::{index, keys};
+use crate::{index, keys, postings};
 
 /// The most n-grams of one `contains` a stream intersects: more narrow
 /// little more and each costs seeks.
@@ -28,6 +30,10 @@ const STEPS_BEFORE_RESCAN: usize = 8;
 /// [`Source::open`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Source {
+    /// The postings of one n-gram, whose [`index::gram_prefix`] is `prefix`.
+    Postings {
+        prefix: Vec<u8>,
+    },
     /// The keys under `prefix` of `tree`, whose remainder is `created-at + id`,
     /// bounded (on that remainder) by `range`.
     Scan {
@@ -64,10 +70,8 @@ pub(crate) fn source(filter: &UserFilter) -> Option<Source> {
             let grams = index::grams(&index::fold(part));
             let mut parts: Vec<Source> = spread(grams.into_iter().collect(), MOST_GRAMS)
                 .into_iter()
-                .map(|gram| Source::Scan {
-                    tree: Tree::UserGrams,
+                .map(|gram| Source::Postings {
                     prefix: index::gram_prefix(tag, &gram),
-                    range: KeyRange::all(),
                 })
                 .collect();
             match parts.len() {
@@ -118,10 +122,8 @@ pub(crate) fn exact(filter: &UserFilter) -> Option<Source> {
             if lower.contains(['σ', 'ς']) || lower.chars().count() != index::GRAM {
                 return None;
             }
-            Some(Source::Scan {
-                tree: Tree::UserGrams,
+            Some(Source::Postings {
                 prefix: index::gram_prefix(tag, &lower),
-                range: KeyRange::all(),
             })
         }
         _ => None,
@@ -165,6 +167,7 @@ impl Source {
     /// Opens the stream, walking backward (newest first) when `reverse`.
     pub(crate) fn open<'a>(&self, txn: &'a dyn ReadTxn, reverse: bool) -> Box<dyn Stream + 'a> {
         match self {
+            Source::Postings { prefix } => Box::new(BlockScan::new(txn, prefix.clone(), reverse)),
             Source::Scan {
                 tree,
                 prefix,
@@ -206,7 +209,7 @@ pub(crate) trait Stream {
 }
 
 /// Whether `a` comes before `b` when walking in this direction.
-fn before(a: &[u8], b: &[u8], reverse: bool) -> bool {
+pub(crate) fn before(a: &[u8], b: &[u8], reverse: bool) -> bool {
     if reverse { a > b } else { a < b }
 }
 
@@ -409,6 +412,20 @@ impl Stream for Or<'_> {
     }
 }
 
+/// How many keys the stream of `source` holds, counted up to `limit`: one
+/// gram's postings from block headers alone, anything else key by key.
+pub(crate) fn count(txn: &dyn ReadTxn, source: &Source, limit: u64) -> Result<u64> {
+    if let Source::Postings { prefix } = source {
+        return postings::count(txn, prefix, limit);
+    }
+    let mut total = 0u64;
+    let mut stream = source.open(txn, false);
+    while total < limit && stream.advance()?.is_some() {
+        total += 1;
+    }
+    Ok(total)
+}
+
 /// The keys of a stream as an iterator, for the searches that read it.
 pub(crate) struct Keys<'a> {
     stream: Box<dyn Stream + 'a>,
@@ -459,73 +476,186 @@ pub(crate) fn keys_after<'a>(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+    use chrono::{TimeZone, Utc};
+
     use super::*;
+    use crate::deferred;
     use crate::engine::KvEngine;
     use crate::memory::MemoryEngine;
 
-    /// Three "postings" trees under prefixes a, b, c of `UserGrams`.
-    fn engine(lists: &[(&[u8], &[u32])]) -> MemoryEngine {
-        let engine = MemoryEngine::new();
-        engine
-            .write(&mut |txn| {
-                for (prefix, keys) in lists {
-                    for key in *keys {
-                        let full = [*prefix, &key.to_be_bytes()].concat();
-                        txn.insert(Tree::UserGrams, &full, &[])?;
-                    }
-                }
-                Ok(())
-            })
+    /// The `created-at + id` key standing for `k`: two users a second, so
+    /// that times repeat, and ids in the same order as `k`.
+    fn keyed(k: u32) -> Vec<u8> {
+        let at = Utc
+            .timestamp_opt(1_700_000_000 + i64::from(k / 2), 0)
             .unwrap();
+        keys::timed(at, &format!("{k:012}"))
+    }
+
+    fn unkeyed(key: &[u8]) -> u32 {
+        keys::timed_id(key).unwrap().parse().unwrap()
+    }
+
+    /// How the lists are stored.
+    #[derive(Clone, Copy, Debug)]
+    enum Layout {
+        /// One key per entry, under prefixes of a plain tree.
+        Keys,
+        /// n-gram posting blocks, written in one go (full blocks).
+        Appended,
+        /// n-gram posting blocks, written odd keys first and then even ones
+        /// in a second transaction (blocks split in the middle).
+        Interleaved,
+    }
+
+    fn prefix(list: usize) -> Vec<u8> {
+        index::gram_prefix(b'n', &format!("g{list:02}"))
+    }
+
+    fn engine(layout: Layout, lists: &[&[u32]]) -> MemoryEngine {
+        let engine = MemoryEngine::new();
+        let passes: &[fn(u32) -> bool] = match layout {
+            Layout::Interleaved => &[|k| k % 2 == 1, |k| k % 2 == 0],
+            _ => &[|_| true],
+        };
+        for pass in passes {
+            engine
+                .write(&mut |txn| {
+                    deferred::sorted(txn, |txn| {
+                        for (list, keys) in lists.iter().enumerate() {
+                            for key in keys.iter().filter(|k| pass(**k)) {
+                                let full = [prefix(list), keyed(*key)].concat();
+                                let tree = match layout {
+                                    Layout::Keys => Tree::UsersByOrder,
+                                    _ => Tree::UserGrams,
+                                };
+                                txn.insert(tree, &full, &[])?;
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .unwrap();
+        }
         engine
     }
 
-    fn scan(prefix: &[u8]) -> Source {
-        Source::Scan {
-            tree: Tree::UserGrams,
-            prefix: prefix.to_vec(),
-            range: KeyRange::all(),
+    fn list(layout: Layout, list: usize) -> Source {
+        match layout {
+            Layout::Keys => Source::Scan {
+                tree: Tree::UsersByOrder,
+                prefix: prefix(list),
+                range: KeyRange::all(),
+            },
+            _ => Source::Postings {
+                prefix: prefix(list),
+            },
         }
     }
 
     fn drain(txn: &dyn ReadTxn, source: &Source, reverse: bool, after: Option<u32>) -> Vec<u32> {
-        let after = after.map(u32::to_be_bytes);
-        keys_after(txn, source, reverse, after.as_ref().map(|a| a.as_slice()))
+        let after = after.map(keyed);
+        keys_after(txn, source, reverse, after.as_deref())
             .unwrap()
-            .map(|key| u32::from_be_bytes(key.unwrap().try_into().unwrap()))
+            .map(|key| unkeyed(&key.unwrap()))
             .collect()
     }
 
     #[test]
     fn intersections_and_unions_walk_both_ways_from_a_cursor() {
-        let a: Vec<u32> = (0..500).collect();
-        let b: Vec<u32> = (0..500).filter(|k| k % 7 == 0).collect();
-        let c: Vec<u32> = (0..500).filter(|k| k % 3 == 0 || *k == 499).collect();
-        let engine = engine(&[(b"a\0", &a), (b"b\0", &b), (b"c\0", &c)]);
-        let txn = engine.read().unwrap();
-        let txn = txn.as_ref();
-        let and = Source::And(vec![scan(b"a\0"), scan(b"b\0"), scan(b"c\0")]);
-        let or = Source::Or(vec![scan(b"b\0"), scan(b"c\0")]);
-        let expect_and: Vec<u32> = (0..500).filter(|k| k % 21 == 0).collect();
-        let expect_or: Vec<u32> = (0..500)
-            .filter(|k| k % 7 == 0 || k % 3 == 0 || *k == 499)
-            .collect();
-        for (source, expected) in [(&and, &expect_and), (&or, &expect_or)] {
-            assert_eq!(&drain(txn, source, false, None), expected);
-            let mut backward = expected.clone();
-            backward.reverse();
-            assert_eq!(drain(txn, source, true, None), backward);
-            for cursor in [0, 21, 22, 250, 498, 499] {
-                let after: Vec<u32> = expected.iter().copied().filter(|k| *k > cursor).collect();
-                assert_eq!(drain(txn, source, false, Some(cursor)), after, "{cursor}");
-                let before: Vec<u32> = backward.iter().copied().filter(|k| *k < cursor).collect();
-                assert_eq!(drain(txn, source, true, Some(cursor)), before, "{cursor}");
+        let a: Vec<u32> = (0..3_000).collect();
+        let b: Vec<u32> = (0..3_000).filter(|k| k % 7 == 0).collect();
+        let c: Vec<u32> = (0..3_000).filter(|k| k % 3 == 0 || *k == 2_999).collect();
+        // Far apart: each step of an intersection with it seeks over blocks.
+        let d: Vec<u32> = (0..3_000).filter(|k| k % 997 == 0).collect();
+        for layout in [Layout::Keys, Layout::Appended, Layout::Interleaved] {
+            let engine = engine(layout, &[&a, &b, &c, &d]);
+            let txn = engine.read().unwrap();
+            let txn = txn.as_ref();
+            let scan = |i| list(layout, i);
+            let and = Source::And(vec![scan(0), scan(1), scan(2)]);
+            let or = Source::Or(vec![scan(1), scan(2)]);
+            let sparse = Source::And(vec![scan(0), scan(3), scan(2)]);
+            let expect_and: Vec<u32> = (0..3_000).filter(|k| k % 21 == 0).collect();
+            let expect_or: Vec<u32> = (0..3_000)
+                .filter(|k| k % 7 == 0 || k % 3 == 0 || *k == 2_999)
+                .collect();
+            let expect_sparse: Vec<u32> = (0..3_000).filter(|k| k % 2_991 == 0).collect();
+            for (source, expected) in [
+                (&scan(0), &a),
+                (&and, &expect_and),
+                (&or, &expect_or),
+                (&sparse, &expect_sparse),
+            ] {
+                assert_eq!(&drain(txn, source, false, None), expected, "{layout:?}");
+                let mut backward = expected.clone();
+                backward.reverse();
+                assert_eq!(drain(txn, source, true, None), backward, "{layout:?}");
+                for cursor in [0, 21, 22, 127, 128, 129, 250, 1_500, 2_998, 2_999] {
+                    let after: Vec<u32> =
+                        expected.iter().copied().filter(|k| *k > cursor).collect();
+                    let walked = drain(txn, source, false, Some(cursor));
+                    assert_eq!(walked, after, "{layout:?} after {cursor}");
+                    let before: Vec<u32> =
+                        backward.iter().copied().filter(|k| *k < cursor).collect();
+                    let walked = drain(txn, source, true, Some(cursor));
+                    assert_eq!(walked, before, "{layout:?} before {cursor}");
+                }
+            }
+            let nested = Source::And(vec![or.clone(), scan(0)]);
+            assert_eq!(drain(txn, &nested, false, None), expect_or);
+            let empty = Source::And(vec![scan(1), scan(9)]);
+            assert!(drain(txn, &empty, true, None).is_empty());
+        }
+    }
+
+    #[test]
+    fn seeks_land_on_the_first_key_at_or_after_the_target_across_blocks() {
+        let every: Vec<u32> = (0..1_000).collect();
+        for layout in [Layout::Appended, Layout::Interleaved] {
+            let engine = engine(layout, &[&every]);
+            let txn = engine.read().unwrap();
+            for reverse in [false, true] {
+                let mut stream = list(layout, 0).open(txn.as_ref(), reverse);
+                // Seeks that stay in a block, cross one boundary, and jump
+                // over many blocks; a seek behind the head stays put.
+                let targets: &[u32] = match reverse {
+                    false => &[5, 127, 128, 300, 301, 999, 10],
+                    true => &[990, 872, 871, 500, 2, 0, 900],
+                };
+                let mut head = None;
+                for &target in targets {
+                    let found = stream.seek(&keyed(target)).unwrap().map(|k| unkeyed(&k));
+                    let moves =
+                        head.is_none_or(|head| before(&keyed(head), &keyed(target), reverse));
+                    let expected = if moves { Some(target) } else { head };
+                    assert_eq!(found, expected, "{layout:?} reverse {reverse} to {target}");
+                    head = found;
+                }
+                // Past the last key: the end.
+                let beyond = if reverse { vec![0u8; 8] } else { vec![0xFF; 8] };
+                assert_eq!(stream.seek(&beyond).unwrap(), None);
+                assert_eq!(stream.advance().unwrap(), None);
             }
         }
-        let nested = Source::And(vec![or.clone(), scan(b"a\0")]);
-        assert_eq!(drain(txn, &nested, false, None), expect_or);
-        let empty = Source::And(vec![scan(b"b\0"), scan(b"z\0")]);
-        assert!(drain(txn, &empty, true, None).is_empty());
+    }
+
+    #[test]
+    fn counts_sum_block_headers_up_to_the_limit() {
+        let every: Vec<u32> = (0..1_000).collect();
+        let odd: Vec<u32> = (0..1_000).filter(|k| k % 2 == 1).collect();
+        let engine = engine(Layout::Interleaved, &[&every, &odd]);
+        let txn = engine.read().unwrap();
+        let txn = txn.as_ref();
+        let gram = list(Layout::Interleaved, 0);
+        assert_eq!(count(txn, &gram, u64::MAX).unwrap(), 1_000);
+        assert_eq!(count(txn, &gram, 1_000).unwrap(), 1_000);
+        assert_eq!(count(txn, &gram, 129).unwrap(), 129);
+        assert_eq!(count(txn, &gram, 0).unwrap(), 0);
+        let both = Source::And(vec![gram, list(Layout::Interleaved, 1)]);
+        assert_eq!(count(txn, &both, u64::MAX).unwrap(), 500);
+        assert_eq!(count(txn, &both, 7).unwrap(), 7);
+        assert_eq!(count(txn, &list(Layout::Interleaved, 5), 10).unwrap(), 0);
     }
 
     #[test]

@@ -92,8 +92,7 @@ fn page(txn: &dyn ReadTxn, search: &UserSearch) -> Result<(Vec<User>, Option<u64
 /// little as the indexes allow.
 fn count(txn: &dyn ReadTxn, search: &UserSearch, limit: u64) -> Result<u64> {
     if let Some(source) = stream::exact(&search.filter) {
-        let keys = stream::keys_after(txn, &source, false, None)?;
-        return up_to(limit, keys.map(|key| key.map(|_| true)));
+        return stream::count(txn, &source, limit);
     }
     if let Some(held) = role_count::exact_count(txn, &search.filter, limit)? {
         return Ok(held);

@@ -255,15 +255,24 @@ impl WriteTxn for RedbWrite<'_> {
         })
     }
 
-    fn scan_prefix(&mut self, tree: Tree, prefix: &[u8]) -> Result<Vec<KvPair>> {
+    fn scan_range(
+        &mut self,
+        tree: Tree,
+        range: KeyRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<KvPair>> {
+        if range.is_empty() {
+            return Ok(Vec::new());
+        }
         let table = self.txn.open_table(table(tree)).map_err(internal)?;
-        let range = KeyRange::prefix(prefix);
         let start = range.start.as_ref().map(Vec::as_slice);
         let end = range.end.as_ref().map(Vec::as_slice);
-        table
-            .range::<&[u8]>((start, end))
-            .map_err(internal)?
-            .map(owned)
-            .collect()
+        let entries = table.range::<&[u8]>((start, end)).map_err(internal)?;
+        if reverse {
+            entries.rev().take(limit).map(owned).collect()
+        } else {
+            entries.take(limit).map(owned).collect()
+        }
     }
 }
