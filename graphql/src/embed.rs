@@ -106,7 +106,7 @@ impl Usergraph {
         caller: Caller,
         request: impl Into<Request>,
     ) -> async_graphql::Response {
-        let request = crate::router::with_caller(request.into(), &self.service, caller);
+        let request = crate::router::with_caller(request.into(), caller);
         let mut response = self.schema.execute(request).await;
         ensure_codes(&mut response.errors);
         response

@@ -24,7 +24,7 @@ use crate::errors::{
     BAD_REQUEST, LIMIT_EXCEEDED, ensure_codes, request_error, retry_after_secs, server_error,
 };
 use crate::limits::{ApiSettings, DocumentLimits, MAX_JSON_NESTING};
-use crate::loaders::{RolesLoader, UsersLoader};
+use crate::loaders::Loaders;
 use crate::nesting;
 use crate::schema::{UsergraphSchema, build_schema};
 
@@ -106,12 +106,16 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
+async fn graphql(
+    State(state): State<Arc<AppState>>,
+    mut request: axum::extract::Request,
+) -> Response {
     let started = Instant::now();
     let ip = crate::client_addr::of_request(&request, &state.settings.trusted_proxies);
     // The body is read and its documents checked before the caller is
     // authenticated: a request over a limit costs no token lookup.
-    let headers = request.headers().clone();
+    // Taken, not copied: reading the body needs none of them.
+    let headers = std::mem::take(request.headers_mut());
     let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -168,7 +172,7 @@ async fn graphql(State(state): State<Arc<AppState>>, request: axum::extract::Req
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    let prepare = |request: Request| with_caller(request, &state.service, caller.clone());
+    let prepare = |request: Request| with_caller(request, caller.clone());
     let mut response = match batch {
         BatchRequest::Single(request) => {
             BatchResponse::Single(state.schema.execute(prepare(request)).await)
@@ -233,11 +237,8 @@ fn check_documents(
 }
 
 /// `request` run as `caller`, with the per-request data resolvers expect.
-pub(crate) fn with_caller(request: Request, service: &Service, caller: Caller) -> Request {
-    request
-        .data(RolesLoader::new(service.clone(), caller.clone()))
-        .data(UsersLoader::new(service.clone(), caller.clone()))
-        .data(caller)
+pub(crate) fn with_caller(request: Request, caller: Caller) -> Request {
+    request.data(Loaders::default()).data(caller)
 }
 
 /// The request's caller: the token's user when an `Authorization: Bearer`

@@ -56,7 +56,7 @@ impl Service {
         user_agent: Option<String>,
     ) -> Result<Caller> {
         let address = ip.as_deref();
-        self.throttle.check(None, address).await?;
+        self.throttle.check_address(address).await?;
         let Some((kind, digest)) = secret::parse(secret) else {
             self.throttle.record_failure(None, address).await?;
             tracing::warn!(ip = ?ip, "malformed token presented");

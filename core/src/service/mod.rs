@@ -40,7 +40,7 @@ use crate::page::{CountCap, TotalCount};
 use crate::password::PasswordHasher;
 use crate::plugin::PluginHost;
 use crate::storage::{Storage, WriteOp};
-use crate::throttle::{self, Throttle, ThrottleSettings};
+use crate::throttle::{Throttle, ThrottleSettings};
 use auth_cache::AuthCache;
 use retry::{Backoff, MAX_ATTEMPTS};
 
@@ -119,10 +119,16 @@ impl Service {
     pub fn new(storage: Arc<dyn Storage>, settings: ServiceSettings) -> Result<Self> {
         let passwords = PasswordHasher::new(settings.argon2, settings.max_concurrent_hashes)?;
         sessions::check_settings(&settings)?;
-        let attempts = throttle::attempts_for(storage.as_ref());
+        // A shared store is a database: the token check's read of the
+        // address's count is remembered as long as a token is.
+        let throttle = match storage.shared_attempts() {
+            Some(shared) => Throttle::with_store(settings.throttle, shared)
+                .remembering_clear_addresses(settings.auth_cache_ttl),
+            None => Throttle::new(settings.throttle),
+        };
         Ok(Service {
             storage,
-            throttle: Arc::new(Throttle::with_store(settings.throttle, attempts)),
+            throttle: Arc::new(throttle),
             auth_cache: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
             settings,
             passwords: Arc::new(passwords),

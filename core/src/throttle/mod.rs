@@ -5,12 +5,14 @@
 //! ([`crate::Storage::shared_attempts`], PostgreSQL's), so that the limits
 //! hold across every instance sharing it.
 
+mod clear_addresses;
 mod memory;
 mod store;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use clear_addresses::ClearAddresses;
 pub use memory::MemoryAttempts;
 pub use store::{AttemptKind, AttemptStore, Retain};
 
@@ -57,6 +59,8 @@ pub fn attempts_for(storage: &dyn Storage) -> Arc<dyn AttemptStore> {
 pub struct Throttle {
     settings: ThrottleSettings,
     store: Arc<dyn AttemptStore>,
+    /// For [`Throttle::check_address`]; `None` reads the store every time.
+    clear_addresses: Option<ClearAddresses>,
 }
 
 impl Throttle {
@@ -66,7 +70,20 @@ impl Throttle {
     }
 
     pub fn with_store(settings: ThrottleSettings, store: Arc<dyn AttemptStore>) -> Self {
-        Throttle { settings, store }
+        Throttle {
+            settings,
+            store,
+            clear_addresses: None,
+        }
+    }
+
+    /// This throttle, remembering for `ttl` that a client address was found
+    /// under its limit, for [`Throttle::check_address`]. Worth it when the
+    /// store is another process's (a database): a read of this process's
+    /// memory costs less than the remembering.
+    pub fn remembering_clear_addresses(mut self, ttl: Duration) -> Self {
+        self.clear_addresses = (!ttl.is_zero()).then(|| ClearAddresses::new(ttl));
+        self
     }
 
     pub fn settings(&self) -> &ThrottleSettings {
@@ -79,6 +96,27 @@ impl Throttle {
     /// nothing.
     pub async fn check(&self, account: Option<&str>, address: Option<&str>) -> Result<()> {
         self.check_at(account, address, time::now()).await
+    }
+
+    /// [`Throttle::check`] of the address alone, as every request with a
+    /// token makes it. With [`Throttle::remembering_clear_addresses`], an
+    /// address found under its limit within the time to live is not read
+    /// again; a failure counted through this throttle forgets it at once,
+    /// so only failures counted by other processes are seen that late.
+    pub async fn check_address(&self, address: Option<&str>) -> Result<()> {
+        let Some(clear) = &self.clear_addresses else {
+            return self.check(None, address).await;
+        };
+        let key = address_key(address);
+        if clear.is_clear(key) {
+            return Ok(());
+        }
+        let generation = clear.generation();
+        let blocked = self.blocked(AttemptKind::Address, key, time::now()).await?;
+        if blocked.is_none() {
+            clear.remember(key, generation);
+        }
+        refuse(blocked)
     }
 
     /// Checks like [`Throttle::check`] and, atomically for the account,
@@ -158,9 +196,13 @@ impl Throttle {
                 .record(AttemptKind::Account, key, now, retain)
                 .await?;
         }
+        let key = address_key(address);
+        if let Some(clear) = &self.clear_addresses {
+            clear.forget(key);
+        }
         let retain = self.retain(self.settings.max_failures_per_address, now);
         self.store
-            .record(AttemptKind::Address, address_key(address), now, retain)
+            .record(AttemptKind::Address, key, now, retain)
             .await
     }
 

@@ -1,6 +1,5 @@
 //! Audit logs: the `LogEntry` type, its filter and the `logs` query.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, InputObject, Object};
 use usergraph_core::query::LogFilter as CoreLogFilter;
 use usergraph_core::{Error, RoleId, UserId};
@@ -12,7 +11,7 @@ use super::scalars::{DateTime, Json};
 use super::users::User;
 use crate::errors::{ServiceResultExt, to_graphql};
 use crate::limits::page_cost;
-use crate::loaders::UsersLoader;
+use crate::loaders::Loaders;
 
 #[derive(Debug)]
 pub struct LogEntry(pub usergraph_core::LogEntry);
@@ -94,8 +93,10 @@ async fn load_user(ctx: &Context<'_>, id: Option<&UserId>) -> async_graphql::Res
     let Some(id) = id else {
         return Ok(None);
     };
-    let loader = ctx.data::<DataLoader<UsersLoader>>()?;
-    let user = loader
+    let (service, caller) = service_and_caller(ctx)?;
+    let user = ctx
+        .data::<Loaders>()?
+        .users(service, caller)
         .load_one(id.clone())
         .await
         .map_err(|e| to_graphql(&e))?;

@@ -33,7 +33,7 @@ pub struct Mutation(
 pub type UsergraphSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schema with its limits, serving `service`. Each request must add
-/// its `Caller`, a `RolesLoader` and a `UsersLoader` (the router does).
+/// its `Caller` and its `Loaders` (the router does).
 pub fn build_schema(service: Service, settings: &ApiSettings) -> UsergraphSchema {
     schema_builder(settings).data(service).finish()
 }

@@ -1,7 +1,6 @@
 //! Users: the `User` type with its profile and identities, the user queries
 //! and the user mutations.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object};
 use usergraph_core::query::{LogFilter as CoreLogFilter, UserOrder as CoreUserOrder};
 use usergraph_core::service::UserQuery;
@@ -17,7 +16,7 @@ use super::scalars::{DateTime, Json, json_object};
 use super::tokens::PersonalAccessToken;
 use crate::errors::{ServiceResultExt, to_graphql};
 use crate::limits::page_cost;
-use crate::loaders::RolesLoader;
+use crate::loaders::Loaders;
 
 #[derive(Debug)]
 pub struct User(pub usergraph_core::User);
@@ -72,8 +71,10 @@ impl User {
 
     /// Loaded for a whole page of users at once.
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Role>> {
-        let loader = ctx.data::<DataLoader<RolesLoader>>()?;
-        let roles = loader
+        let (service, caller) = service_and_caller(ctx)?;
+        let roles = ctx
+            .data::<Loaders>()?
+            .roles(service, caller)
             .load_one(self.0.id.clone())
             .await
             .map_err(|e| to_graphql(&e))?;

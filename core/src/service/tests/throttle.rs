@@ -232,3 +232,45 @@ async fn bad_tokens_are_throttled_per_address() {
         .await
         .unwrap();
 }
+
+/// Two instances sharing one store (as on PostgreSQL), the second
+/// remembering that an address was under its limit: failures counted by
+/// the first are seen by the second's token check only once what it
+/// remembered expires; its own failures at once.
+#[tokio::test]
+async fn a_remembered_clear_address_sees_other_instances_failures_late_and_its_own_at_once() {
+    use crate::throttle::{MemoryAttempts, Throttle};
+
+    let settings = ThrottleSettings {
+        max_failures_per_address: 2,
+        ..ThrottleSettings::default()
+    };
+    let shared = Arc::new(MemoryAttempts::new());
+    let first = Throttle::with_store(settings, shared.clone());
+    let remembering =
+        |ttl| Throttle::with_store(settings, shared.clone()).remembering_clear_addresses(ttl);
+    let second = remembering(Duration::from_secs(3600));
+    let ip = Some("203.0.113.5");
+
+    second.check_address(ip).await.unwrap();
+    for _ in 0..2 {
+        first.record_failure(None, ip).await.unwrap();
+    }
+    // Over the limit in the shared store, but remembered as clear here.
+    retry_after(first.check_address(ip).await);
+    second.check_address(ip).await.unwrap();
+    // Once what it remembered expires (or when it remembers nothing), a
+    // throttle reads the store again.
+    let other = Some("203.0.113.6");
+    let brief = remembering(Duration::from_millis(1));
+    brief.check_address(other).await.unwrap();
+    for _ in 0..2 {
+        first.record_failure(None, other).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    retry_after(brief.check_address(other).await);
+    retry_after(remembering(Duration::ZERO).check_address(ip).await);
+    // A failure counted here forgets the address: the next check reads it.
+    second.record_failure(None, ip).await.unwrap();
+    retry_after(second.check_address(ip).await);
+}
