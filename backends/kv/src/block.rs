@@ -169,50 +169,57 @@ mod tests {
     use super::*;
     use crate::keys;
 
-    fn posting(seconds: i64, micros: u32, id: &str) -> Vec<u8> {
-        keys::timed(Utc.timestamp_opt(seconds, micros * 1_000).unwrap(), id)
+    fn posting(seconds: i64, micros: u32, id: &str) -> Result<Vec<u8>> {
+        let at = Utc
+            .timestamp_opt(seconds, micros * 1_000)
+            .single()
+            .ok_or_else(|| Error::internal("a test time out of range"))?;
+        Ok(keys::timed(at, id))
     }
 
     #[test]
-    fn blocks_round_trip_odd_ids_equal_times_and_times_before_1970() {
+    fn blocks_round_trip_odd_ids_equal_times_and_times_before_1970() -> Result<()> {
         let postings = vec![
-            posting(-5_000_000_000, 0, "zzzzzzzzzzzz"),
-            posting(-1, 999_999, "000000000000"),
-            posting(-1, 999_999, "0000000000001"),
-            posting(-1, 999_999, "A"),
-            posting(0, 0, "abc123def456"),
-            posting(0, 0, "abc123def457"),
-            posting(0, 0, "with_under-score"),
-            posting(1_700_000_000, 1, "ABCDEFGHIJKL"),
-            posting(1_700_000_000, 2, &"x".repeat(64)),
-            posting(i64::from(i32::MAX) * 100, 0, "q"),
+            posting(-5_000_000_000, 0, "zzzzzzzzzzzz")?,
+            posting(-1, 999_999, "000000000000")?,
+            posting(-1, 999_999, "0000000000001")?,
+            posting(-1, 999_999, "A")?,
+            posting(0, 0, "abc123def456")?,
+            posting(0, 0, "abc123def457")?,
+            posting(0, 0, "with_under-score")?,
+            posting(1_700_000_000, 1, "ABCDEFGHIJKL")?,
+            posting(1_700_000_000, 2, &"x".repeat(64))?,
+            posting(i64::from(i32::MAX) * 100, 0, "q")?,
         ];
-        let value = encode(&postings).unwrap();
-        assert_eq!(count(&value).unwrap(), postings.len() as u64);
-        assert_eq!(decode(&postings[0], &value).unwrap(), postings);
-        let one = encode(&postings[..1]).unwrap();
-        assert_eq!(decode(&postings[0], &one).unwrap(), postings[..1]);
+        let value = encode(&postings)?;
+        assert_eq!(count(&value)?, postings.len() as u64);
+        assert_eq!(decode(&postings[0], &value)?, postings);
+        let one = encode(&postings[..1])?;
+        assert_eq!(decode(&postings[0], &one)?, postings[..1]);
+        Ok(())
     }
 
     #[test]
-    fn a_generated_id_close_in_time_costs_ten_bytes() {
-        let postings: Vec<Vec<u8>> = (0..100)
+    fn a_generated_id_close_in_time_costs_ten_bytes() -> Result<()> {
+        let postings = (0..100)
             .map(|i| posting(1_700_000_000 + i, 0, "k3j5n8q0w2e4"))
-            .collect();
-        let value = encode(&postings).unwrap();
+            .collect::<Result<Vec<_>>>()?;
+        let value = encode(&postings)?;
         // One second is 1,000,000 µs: 21 bits, with the flag a 3-byte varint.
         assert_eq!(value.len(), 1 + 99 * (3 + 8));
+        Ok(())
     }
 
     #[test]
-    fn postings_out_of_order_or_damaged_values_are_errors() {
-        let backward = [posting(2, 0, "a"), posting(1, 0, "a")];
+    fn postings_out_of_order_or_damaged_values_are_errors() -> Result<()> {
+        let backward = [posting(2, 0, "a")?, posting(1, 0, "a")?];
         assert!(encode(&backward).is_err());
-        let postings = [posting(1, 0, "a"), posting(2, 0, "bb")];
-        let value = encode(&postings).unwrap();
+        let postings = [posting(1, 0, "a")?, posting(2, 0, "bb")?];
+        let value = encode(&postings)?;
         assert!(decode(&postings[0], &value[..value.len() - 1]).is_err());
         assert!(decode(&postings[0], &[value.as_slice(), &[0]].concat()).is_err());
         assert!(decode(&postings[0], &[]).is_err());
         assert!(decode(b"short", &value).is_err());
+        Ok(())
     }
 }

@@ -145,33 +145,31 @@ mod tests {
     use crate::memory::MemoryEngine;
 
     #[test]
-    fn a_failed_group_leaves_nothing_and_later_groups_see_kept_ones() {
+    fn a_failed_group_leaves_nothing_and_later_groups_see_kept_ones() -> Result<()> {
         let engine = MemoryEngine::new();
-        engine
-            .write(&mut |txn| {
-                let mut deferred = Deferred::new(txn);
-                let mut group = Group::new(&mut deferred);
-                group.insert(Tree::UserRoles, b"u1\0r1", b"")?;
-                group.remove(Tree::UserRoles, b"u1\0r1")?;
-                group.insert(Tree::UserRoles, b"u1\0r2", b"")?;
-                assert_eq!(group.get(Tree::UserRoles, b"u1\0r1")?, None);
-                let seen = group.scan_prefix(Tree::UserRoles, b"u1\0")?;
-                assert_eq!(seen, [(b"u1\0r2".to_vec(), vec![])]);
-                let kept = group.into_changes();
-                keep(&mut deferred, kept)?;
-                let mut failed = Group::new(&mut deferred);
-                failed.insert(Tree::UserRoles, b"u9\0r1", b"")?;
-                assert_eq!(failed.get(Tree::UserRoles, b"u1\0r2")?, Some(Vec::new()));
-                drop(failed);
-                deferred.flush()
-            })
-            .unwrap();
-        let txn = engine.read().unwrap();
-        let keys: Vec<Vec<u8>> = txn
-            .scan(Tree::UserRoles, KeyRange::all(), false)
-            .unwrap()
-            .map(|entry| entry.unwrap().0)
-            .collect();
+        engine.write(&mut |txn| {
+            let mut deferred = Deferred::new(txn);
+            let mut group = Group::new(&mut deferred);
+            group.insert(Tree::UserRoles, b"u1\0r1", b"")?;
+            group.remove(Tree::UserRoles, b"u1\0r1")?;
+            group.insert(Tree::UserRoles, b"u1\0r2", b"")?;
+            assert_eq!(group.get(Tree::UserRoles, b"u1\0r1")?, None);
+            let seen = group.scan_prefix(Tree::UserRoles, b"u1\0")?;
+            assert_eq!(seen, [(b"u1\0r2".to_vec(), vec![])]);
+            let kept = group.into_changes();
+            keep(&mut deferred, kept)?;
+            let mut failed = Group::new(&mut deferred);
+            failed.insert(Tree::UserRoles, b"u9\0r1", b"")?;
+            assert_eq!(failed.get(Tree::UserRoles, b"u1\0r2")?, Some(Vec::new()));
+            drop(failed);
+            deferred.flush()
+        })?;
+        let txn = engine.read()?;
+        let keys = txn
+            .scan(Tree::UserRoles, KeyRange::all(), false)?
+            .map(|entry| entry.map(|(key, _)| key))
+            .collect::<Result<Vec<_>>>()?;
         assert_eq!(keys, [b"u1\0r2".to_vec()]);
+        Ok(())
     }
 }
