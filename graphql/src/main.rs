@@ -19,6 +19,14 @@ use clap::Parser;
 
 use crate::cli::{Action, Cli, MigrateArgs, ServeArgs};
 use crate::config::LogFormat;
+use crate::logging::Sink;
+
+/// mimalloc instead of the C library's allocator: a request, and above all
+/// a bulk import, makes many short-lived allocations of mixed sizes, and
+/// glibc's malloc and free took about a quarter of an import's CPU time
+/// (BENCHMARKS.md, "Import").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// How long exiting waits for blocking work still running.
 const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(1);
@@ -39,13 +47,13 @@ fn main() -> ExitCode {
 
 /// Runs `job` on a fresh multi-threaded runtime, with logging on.
 fn run(job: impl Future<Output = Result<(), String>>) -> ExitCode {
-    logging::init(LogFormat::Text, false);
+    let _log = logging::init(LogFormat::Text, Sink::Stdout);
     block_on(job)
 }
 
 /// [`run`], logging to stderr.
 fn run_quietly(job: impl Future<Output = Result<(), String>>) -> ExitCode {
-    logging::init(LogFormat::Text, true);
+    let _log = logging::init(LogFormat::Text, Sink::Stderr);
     block_on(job)
 }
 
@@ -53,7 +61,8 @@ fn run_quietly(job: impl Future<Output = Result<(), String>>) -> ExitCode {
 fn serve(args: &ServeArgs) -> ExitCode {
     match args.config() {
         Ok(config) => {
-            logging::init(config.log_format, false);
+            // Held to the end: dropping it writes the lines still queued.
+            let _log = logging::init(config.log_format, Sink::StdoutInBackground);
             block_on(server::serve(config))
         }
         Err(message) => fail(message),

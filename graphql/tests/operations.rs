@@ -634,6 +634,14 @@ async fn json_logs_have_one_line_per_request_and_no_secrets() {
     server
         .graphql(&client, &token, json!({ "query": "{ nope }" }))
         .await;
+    // Lines are written by a background thread; those still queued when
+    // SIGTERM arrives are written before the process exits.
+    const BURST: usize = 200;
+    for _ in 0..BURST {
+        server
+            .graphql(&client, &token, json!({ "query": "{ me { id } }" }))
+            .await;
+    }
     server.terminate();
     assert!(server.wait_exit(Duration::from_secs(30)).success());
 
@@ -649,7 +657,7 @@ async fn json_logs_have_one_line_per_request_and_no_secrets() {
         .iter()
         .filter(|log| log["span"]["name"] == "graphql")
         .collect();
-    assert_eq!(requests.len(), 2, "{logs:#?}");
+    assert_eq!(requests.len(), 2 + BURST, "{logs:#?}");
     let created = &requests[0]["span"];
     assert_eq!(created["operation"], "createUser");
     assert_ne!(created["caller"], "anonymous");
@@ -663,6 +671,7 @@ async fn json_logs_have_one_line_per_request_and_no_secrets() {
         assert!(!line.contains(&token), "token logged: {line}");
     }
     assert!(lines.iter().any(|line| line.contains("shutting down")));
+    assert!(lines.iter().any(|line| line.contains("usergraph stopped")));
 }
 
 /// Requests still running at the shutdown deadline do not hold the

@@ -39,7 +39,7 @@ fn commit_part<E: KvEngine>(engine: &E, groups: &[Vec<WriteOp>]) -> Result<Vec<R
     engine.write(&mut |txn| {
         // An engine may run this more than once.
         results.clear();
-        let mut deferred = Deferred::new(txn);
+        let mut deferred = Deferred::for_users(txn, groups.len());
         for ops in groups {
             let mut group = Group::new(&mut deferred);
             match ops.iter().try_for_each(|op| write::apply(&mut group, op)) {

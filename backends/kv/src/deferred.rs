@@ -48,6 +48,21 @@ impl<'t> Deferred<'t> {
         }
     }
 
+    /// A layer for a bulk write of `users` users, its index buffer sized
+    /// for their keys up front (about a hundred keys of some thirty bytes
+    /// a user; a rough guess costs nothing, as memory never touched is
+    /// never mapped).
+    pub(crate) fn for_users(inner: &'t mut dyn WriteTxn, users: usize) -> Self {
+        const KEYS_PER_USER: usize = 100;
+        const KEY_BYTES: usize = 32;
+        let keys = users.saturating_mul(KEYS_PER_USER);
+        Deferred {
+            inner,
+            records: Pending::new(),
+            index: SortedBuffer::with_capacity(keys, keys.saturating_mul(KEY_BYTES)),
+        }
+    }
+
     /// Applies every pending change, tree by tree in key order. Must be
     /// called before the transaction commits, or the deferred writes are
     /// lost.

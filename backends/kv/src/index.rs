@@ -104,6 +104,17 @@ pub(crate) fn grams(folded: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The n-grams of a folded text as slices of it, repeats included (none if
+/// it is shorter than one): the write path's form, which allocates nothing.
+fn gram_slices(folded: &str) -> impl Iterator<Item = &str> {
+    let bounds: Vec<usize> = folded
+        .char_indices()
+        .map(|(at, _)| at)
+        .chain([folded.len()])
+        .collect();
+    (0..bounds.len().saturating_sub(GRAM)).map(move |i| &folded[bounds[i]..bounds[i + GRAM]])
+}
+
 /// The user id at the end of a text or order key (not of an n-gram
 /// posting, whose time may hold 0 bytes: see [`keys::timed_id`]).
 pub(crate) fn id_of(key: &[u8]) -> Option<&str> {
@@ -157,14 +168,15 @@ pub(crate) fn order_key(tag: u8, value: &SortValue, id: &str) -> Vec<u8> {
     key
 }
 
-/// Every search-index key `user` owns.
-pub(crate) fn entries(user: &User) -> BTreeSet<(Tree, Vec<u8>)> {
+/// Every search-index key `user` owns, sorted, each once.
+pub(crate) fn entries(user: &User) -> Vec<(Tree, Vec<u8>)> {
     let id = user.id.as_str();
     let with_id = |mut key: Vec<u8>| {
         key.extend_from_slice(id.as_bytes());
         key
     };
-    let mut out = BTreeSet::new();
+    let timed = keys::timed(user.created_at, id);
+    let mut out = Vec::with_capacity(96);
     let texts = [
         (StringField::Id, Some(id)),
         (StringField::Username, user.username.as_deref()),
@@ -177,11 +189,12 @@ pub(crate) fn entries(user: &User) -> BTreeSet<(Tree, Vec<u8>)> {
             continue;
         };
         let folded = fold(value);
-        out.insert((Tree::UserText, with_id(text_prefix(tag, &folded, true))));
-        for gram in grams(&folded) {
-            let mut key = gram_prefix(tag, &gram);
-            key.extend_from_slice(&keys::timed(user.created_at, id));
-            out.insert((Tree::UserGrams, key));
+        out.push((Tree::UserText, with_id(text_prefix(tag, &folded, true))));
+        for gram in gram_slices(&folded) {
+            let mut key = Vec::with_capacity(3 + gram.len() + timed.len());
+            key.extend_from_slice(&gram_prefix(tag, gram));
+            key.extend_from_slice(&timed);
+            out.push((Tree::UserGrams, key));
         }
     }
     for field in ORDERED {
@@ -194,9 +207,11 @@ pub(crate) fn entries(user: &User) -> BTreeSet<(Tree, Vec<u8>)> {
         };
         let position = eval::sort_key(user, &[term]);
         if let Some(value) = position.values.first() {
-            out.insert((Tree::UsersByOrder, order_key(tag, value, id)));
+            out.push((Tree::UsersByOrder, order_key(tag, value, id)));
         }
     }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
@@ -205,11 +220,17 @@ pub(crate) fn entries(user: &User) -> BTreeSet<(Tree, Vec<u8>)> {
 pub(crate) fn update(txn: &mut dyn WriteTxn, old: Option<&User>, new: Option<&User>) -> Result<()> {
     let before = old.map(entries).unwrap_or_default();
     let after = new.map(entries).unwrap_or_default();
-    for (tree, key) in before.difference(&after) {
-        txn.remove(*tree, key)?;
+    let absent =
+        |entry: &(Tree, Vec<u8>), from: &[(Tree, Vec<u8>)]| from.binary_search(entry).is_err();
+    for entry @ (tree, key) in &before {
+        if absent(entry, &after) {
+            txn.remove(*tree, key)?;
+        }
     }
-    for (tree, key) in after.difference(&before) {
-        txn.insert(*tree, key, &[])?;
+    for entry @ (tree, key) in &after {
+        if absent(entry, &before) {
+            txn.insert(*tree, key, &[])?;
+        }
     }
     Ok(())
 }
@@ -252,5 +273,11 @@ mod tests {
         assert!(grams("ab").is_empty());
         let found: Vec<String> = grams("ñaña").into_iter().collect();
         assert_eq!(found, ["aña", "ñañ"]);
+        assert_eq!(gram_slices("ab").count(), 0);
+        assert_eq!(gram_slices("").count(), 0);
+        let slices: Vec<&str> = gram_slices("ñañaña").collect();
+        assert_eq!(slices, ["ñañ", "aña", "ñañ", "aña"]);
+        let distinct: BTreeSet<String> = slices.iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(distinct, grams("ñañaña"));
     }
 }

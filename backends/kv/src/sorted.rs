@@ -4,7 +4,7 @@
 //! time through [`WriteTxn::apply_sorted`].
 //!
 //! A bulk write of ten thousand users holds close to a million index keys
-//! here; at about 45 bytes each instead of about 110 as owned vectors in a
+//! here; at about 60 bytes each instead of about 110 as owned vectors in a
 //! map, a chunk stays a few tens of megabytes.
 
 use usergraph_core::Result;
@@ -17,10 +17,32 @@ const REMOVED: u32 = u32::MAX;
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     tree: Tree,
-    /// Where the key starts in the arena; its value follows it.
+    /// The key's first 16 bytes, big-endian and zero-padded: most
+    /// comparisons of a sort end here, without reaching the arena (an
+    /// n-gram posting's gram and time take 14). Two `u64`s rather than a
+    /// `u128`, whose 16-byte alignment would pad every entry.
+    prefix: [u64; 2],
+    /// Where the key starts in the arena; its value follows it. Grows with
+    /// each change, so it also orders the changes of one key.
     start: usize,
     key_len: u32,
     value_len: u32,
+}
+
+const PREFIX_LEN: usize = 16;
+
+/// The first 16 bytes of `key`, zero-padded, as numbers in byte order.
+fn prefix_of(key: &[u8]) -> [u64; 2] {
+    let mut bytes = [0u8; PREFIX_LEN];
+    let len = key.len().min(PREFIX_LEN);
+    bytes[..len].copy_from_slice(&key[..len]);
+    let (high, low) = bytes.split_at(PREFIX_LEN / 2);
+    let number = |half: &[u8]| {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(half);
+        u64::from_be_bytes(eight)
+    };
+    [number(high), number(low)]
 }
 
 #[derive(Debug, Default)]
@@ -38,6 +60,16 @@ fn len32(len: usize) -> Result<u32> {
 }
 
 impl SortedBuffer {
+    /// A buffer with room for `entries` changes of `bytes` bytes of keys
+    /// and values: a bulk write knows about how many it will hold, and
+    /// growing a buffer of tens of megabytes by doubling copies it each time.
+    pub(crate) fn with_capacity(entries: usize, bytes: usize) -> Self {
+        SortedBuffer {
+            bytes: Vec::with_capacity(bytes),
+            entries: Vec::with_capacity(entries),
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -55,6 +87,7 @@ impl SortedBuffer {
         };
         self.entries.push(Entry {
             tree,
+            prefix: prefix_of(key),
             start,
             key_len: len32(key.len())?,
             value_len,
@@ -78,16 +111,20 @@ impl SortedBuffer {
     /// winning; [`SortedBuffer::runs`] then reads them.
     pub(crate) fn sort(&mut self) {
         let mut entries = std::mem::take(&mut self.entries);
-        // Later changes first, so that after a stable sort the first of
-        // each run of equal keys is the one that wins.
-        entries.reverse();
-        entries.sort_by(|a, b| {
+        // Equal keys with the latest change first, so that it is the one
+        // `dedup_by` keeps. Equal prefixes may still differ past them (or
+        // in a padding zero), so the whole keys decide then.
+        entries.sort_unstable_by(|a, b| {
             a.tree
                 .cmp(&b.tree)
+                .then(a.prefix.cmp(&b.prefix))
                 .then_with(|| self.key(a).cmp(self.key(b)))
+                .then(b.start.cmp(&a.start))
         });
         entries.dedup_by(|later, earlier| {
-            later.tree == earlier.tree && self.key(later) == self.key(earlier)
+            later.tree == earlier.tree
+                && later.prefix == earlier.prefix
+                && self.key(later) == self.key(earlier)
         });
         self.entries = entries;
     }
@@ -124,6 +161,37 @@ mod tests {
     use super::*;
     use crate::engine::{KeyRange, KvEngine};
     use crate::memory::MemoryEngine;
+
+    #[test]
+    fn keys_that_share_their_first_sixteen_bytes_or_a_padded_prefix_sort_by_their_bytes()
+    -> Result<()> {
+        let mut buffer = SortedBuffer::default();
+        let keys: [&[u8]; 6] = [
+            b"abcdefghijklmnop\x02",
+            b"ab\0",
+            b"abcdefghijklmnop",
+            b"ab",
+            b"abcdefghijklmnop\x01\xff",
+            b"abcdefghijklmnop\x01",
+        ];
+        for key in keys {
+            buffer.push(Tree::UserText, key, Some(b""))?;
+        }
+        buffer.push(Tree::UserText, b"ab", Some(b"later"))?;
+        buffer.sort();
+        let runs = buffer.runs();
+        let sorted: Vec<(Vec<u8>, Option<Vec<u8>>)> = runs
+            .into_iter()
+            .flat_map(|(_, run)| run)
+            .map(|(key, value)| (key.to_vec(), value.map(<[u8]>::to_vec)))
+            .collect();
+        let mut expected: Vec<&[u8]> = keys.to_vec();
+        expected.sort();
+        let found: Vec<&[u8]> = sorted.iter().map(|(key, _)| key.as_slice()).collect();
+        assert_eq!(found, expected);
+        assert_eq!(sorted[0], (b"ab".to_vec(), Some(b"later".to_vec())));
+        Ok(())
+    }
 
     fn entries(engine: &MemoryEngine, tree: Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
         let txn = engine.read().unwrap();

@@ -3,7 +3,9 @@
 //! write transactions (committed with redb's default, immediate durability:
 //! a write is on disk when `commit` returns).
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 use redb::{
@@ -182,17 +184,39 @@ impl ReadTxn for RedbRead {
 
 /// Writes one sorted run to its table, opened once for the whole run:
 /// opening a table per key costs a lookup in redb's table tree each time.
+/// Applies a run through one cursor for as long as the run's keys fall
+/// into the cursor's gap, and seeks again past it. redb buffers the inserts
+/// made in one gap and packs them into full leaves, where inserting them one
+/// by one would split each leaf in half as it filled: a bulk load's appends
+/// (the created-at and log indexes, a trigram's new posting blocks) then
+/// take half the pages, and each insert does not descend the tree again.
 fn apply_run(txn: &WriteTransaction, tree: Tree, changes: &mut SortedChanges<'_>) -> Result<()> {
     let mut table = txn.open_table(table(tree)).map_err(internal)?;
-    for (key, change) in changes {
-        match change {
-            Some(value) => {
-                table.insert(key, value).map_err(internal)?;
+    let mut changes = changes.peekable();
+    while let Some(&(first, _)) = changes.peek() {
+        let mut cursor = table
+            .lower_bound_mut(Bound::Included(first))
+            .map_err(internal)?;
+        while let Some(&(key, change)) = changes.peek() {
+            let next = cursor
+                .peek_next()
+                .map_err(internal)?
+                .map(|(existing, _)| existing.value().cmp(key));
+            match next {
+                // The key lies beyond the gap.
+                Some(Ordering::Less) => break,
+                Some(Ordering::Equal) => {
+                    cursor.remove_next().map_err(internal)?;
+                }
+                Some(Ordering::Greater) | None => {}
             }
-            None => {
-                table.remove(key).map_err(internal)?;
+            if let Some(value) = change {
+                // A run is strictly ascending, so the key fits the gap.
+                cursor.insert_before(key, value).map_err(internal)?;
             }
+            changes.next();
         }
+        cursor.close().map_err(internal)?;
     }
     Ok(())
 }

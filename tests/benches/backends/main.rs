@@ -31,6 +31,10 @@
 // The report is the program's output.
 #![allow(clippy::print_stdout)]
 
+/// The `usergraph` binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod measure;
 mod people;
 mod scenario;
