@@ -406,7 +406,7 @@ mod tests {
         assert_eq!(args.database_url, "postgres://db/usergraph");
         assert_eq!(args.store.settings().max_connections, 10);
         assert_eq!(args.store.settings().sled_cache_mb, 256);
-        assert_eq!(args.store.settings().redb_cache_mb, 256);
+        assert_eq!(args.store.settings().redb_cache_mb, 128);
     }
 
     #[test]

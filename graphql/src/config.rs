@@ -43,7 +43,7 @@ pub const DEFAULT_SLED_CACHE_MB: u64 = 256;
 
 /// `usergraph_redb::RedbOptions::DEFAULT_CACHE_MB` (repeated for the same
 /// reason).
-pub const DEFAULT_REDB_CACHE_MB: u64 = 256;
+pub const DEFAULT_REDB_CACHE_MB: u64 = 128;
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -396,7 +396,7 @@ mod tests {
     #[test]
     fn the_embedded_caches_reach_the_store_settings() {
         let defaults = Config::default().store_settings();
-        assert_eq!(defaults.redb_cache_mb, 256);
+        assert_eq!(defaults.redb_cache_mb, 128);
         assert_eq!(defaults.sled_cache_mb, 256);
         let config = from_toml("redb_cache_mb = 64\nsled_cache_mb = 32\n").unwrap();
         assert_eq!(config.store_settings().redb_cache_mb, 64);

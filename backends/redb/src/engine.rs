@@ -54,7 +54,7 @@ pub struct RedbOptions {
 
 impl RedbOptions {
     /// The default cache, in MiB (the server's `redb_cache_mb`).
-    pub const DEFAULT_CACHE_MB: u64 = 256;
+    pub const DEFAULT_CACHE_MB: u64 = 128;
 
     /// A cache of `megabytes` MiB, as the server's `redb_cache_mb` sets it.
     pub fn with_cache_mb(megabytes: u64) -> Self {
