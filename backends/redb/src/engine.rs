@@ -182,10 +182,10 @@ impl ReadTxn for RedbRead {
     }
 }
 
-/// Writes one sorted run to its table, opened once for the whole run:
-/// opening a table per key costs a lookup in redb's table tree each time.
-/// Applies a run through one cursor for as long as the run's keys fall
-/// into the cursor's gap, and seeks again past it. redb buffers the inserts
+/// Writes one sorted run to its table, opened once for the whole run
+/// (opening a table per key costs a lookup in redb's table tree each time),
+/// through one cursor for as long as the run's keys fall into the cursor's
+/// gap, seeking again past an existing key. redb buffers the inserts
 /// made in one gap and packs them into full leaves, where inserting them one
 /// by one would split each leaf in half as it filled: a bulk load's appends
 /// (the created-at and log indexes, a trigram's new posting blocks) then
