@@ -37,6 +37,13 @@ fn capped_count(
 
 /// Runs the page query, and the count query when wanted; both in one
 /// repeatable-read snapshot so that the total agrees with the page.
+///
+/// Both run as unnamed statements, planned with their actual parameters
+/// each time. A prepared statement switches to a generic plan after five
+/// runs, and for a search the generic plan cannot tell a rare pattern from
+/// a common one: it walked the created-at index and filtered every row
+/// (64 ms for `search: "abc"` at 100,000 users) where the planned one reads
+/// the trigram indexes (6.5 ms; BENCHMARKS.md, "Over HTTP").
 async fn page<T>(
     pool: &PgPool,
     mut rows: QueryBuilder<Postgres>,
@@ -44,7 +51,12 @@ async fn page<T>(
     decode: fn(&PgRow) -> Result<T>,
 ) -> Result<Page<T>> {
     let Some(mut count) = count else {
-        let fetched = rows.build().fetch_all(pool).await.map_err(internal)?;
+        let fetched = rows
+            .build()
+            .persistent(false)
+            .fetch_all(pool)
+            .await
+            .map_err(internal)?;
         let items = fetched.iter().map(decode).collect::<Result<_>>()?;
         return Ok(Page { items, total: None });
     };
@@ -54,9 +66,15 @@ async fn page<T>(
         .execute(&mut *conn)
         .await
         .map_err(internal)?;
-    let fetched = rows.build().fetch_all(&mut *conn).await.map_err(internal)?;
+    let fetched = rows
+        .build()
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(internal)?;
     let total: i64 = count
         .build_query_scalar()
+        .persistent(false)
         .fetch_one(&mut *conn)
         .await
         .map_err(internal)?;
