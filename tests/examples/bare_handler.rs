@@ -9,14 +9,11 @@
 //!
 //! Prints the address it listens on, then serves until killed.
 
-use std::io::Write;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::post;
-use tokio::net::TcpListener;
 
 const ANSWER: &str = r#"{"data":{"user":{"id":"usr_0000000000000000000000000","username":"bare_handler","primaryEmail":"bare.handler@example.com","name":"Bare Handler"}}}"#;
 
@@ -27,13 +24,6 @@ async fn answer(_body: Bytes) -> impl IntoResponse {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let address = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:0".to_owned());
-    let listener = TcpListener::bind(&address).await?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", listener.local_addr()?)?;
-    out.flush()?;
-    drop(out);
+    let listener = usergraph_tests::floor::announced_listener().await?;
     axum::serve(listener, Router::new().route("/graphql", post(answer))).await
 }

@@ -11,13 +11,10 @@
 //!
 //! Prints the address it listens on, then serves until killed.
 
-use std::io::Write;
-
 use async_graphql::{EmptyMutation, EmptySubscription, ID, Object, Schema, SimpleObject};
 use async_graphql_axum::GraphQL;
 use axum::Router;
 use axum::routing::post_service;
-use tokio::net::TcpListener;
 
 #[derive(SimpleObject)]
 #[graphql(rename_fields = "camelCase")]
@@ -44,14 +41,7 @@ impl Query {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let address = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:0".to_owned());
-    let listener = TcpListener::bind(&address).await?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", listener.local_addr()?)?;
-    out.flush()?;
-    drop(out);
+    let listener = usergraph_tests::floor::announced_listener().await?;
     let schema = Schema::new(Query, EmptyMutation, EmptySubscription);
     let app = Router::new().route("/graphql", post_service(GraphQL::new(schema)));
     axum::serve(listener, app).await

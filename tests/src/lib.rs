@@ -16,6 +16,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod counting;
+pub mod floor;
 pub mod population;
 
 use std::net::SocketAddr;
