@@ -41,11 +41,7 @@ pub(crate) struct Deferred<'t> {
 
 impl<'t> Deferred<'t> {
     pub(crate) fn new(inner: &'t mut dyn WriteTxn) -> Self {
-        Deferred {
-            inner,
-            records: Pending::new(),
-            index: SortedBuffer::default(),
-        }
+        Self::with_index(inner, SortedBuffer::default())
     }
 
     /// A layer for a bulk write of `users` users, its index buffer sized
@@ -56,10 +52,15 @@ impl<'t> Deferred<'t> {
         const KEYS_PER_USER: usize = 100;
         const KEY_BYTES: usize = 32;
         let keys = users.saturating_mul(KEYS_PER_USER);
+        let index = SortedBuffer::with_capacity(keys, keys.saturating_mul(KEY_BYTES));
+        Self::with_index(inner, index)
+    }
+
+    fn with_index(inner: &'t mut dyn WriteTxn, index: SortedBuffer) -> Self {
         Deferred {
             inner,
             records: Pending::new(),
-            index: SortedBuffer::with_capacity(keys, keys.saturating_mul(KEY_BYTES)),
+            index,
         }
     }
 
