@@ -638,3 +638,31 @@ async fn transfer_rerun_after_an_interrupted_import_finishes_it() {
     rerun_after_an_interrupted_import_finishes_it(&redb(&dir, "target"), "redb").await;
     rerun_after_an_interrupted_import_finishes_it(&sled(&dir, "target"), "sled").await;
 }
+
+/// PostgreSQL writes each chunk with `COPY` after checking it; the same
+/// interrupted import, re-run, finishes there too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_rerun_after_an_interrupted_import_finishes_it() {
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let schema = format!("usergraph_rerun_{}", std::process::id());
+    let options = PostgresOptions {
+        schema: Some(schema.clone()),
+        ..PostgresOptions::default()
+    };
+    let postgres = PostgresStorage::connect(&url, options)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} ({e}); set DATABASE_URL"));
+    let target = service(Arc::new(postgres.clone()));
+    let finished = tokio::spawn(async move {
+        rerun_after_an_interrupted_import_finishes_it(&target, "postgres").await;
+    })
+    .await;
+    // The schema name is made above from the process id alone.
+    let drop_schema = format!("DROP SCHEMA {schema} CASCADE");
+    sqlx::query(sqlx::AssertSqlSafe(drop_schema))
+        .execute(postgres.pool())
+        .await
+        .unwrap();
+    finished.unwrap();
+}

@@ -7,6 +7,7 @@
 //! page, returning exactly what core's reference evaluator returns.
 
 mod attempts;
+mod bulk;
 mod connect;
 mod cursor_key;
 mod error;

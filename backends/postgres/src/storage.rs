@@ -17,7 +17,7 @@ use crate::attempts::PostgresAttempts;
 use crate::connect::PostgresStorage;
 use crate::error::internal;
 use crate::rows::{ROLE_COLUMNS, USER_COLUMNS, role_from_row, user_from_row};
-use crate::{cursor_key, search, tokens, write};
+use crate::{bulk, cursor_key, search, tokens, write};
 
 fn strings<T: AsRef<str>>(ids: &[T]) -> Vec<String> {
     ids.iter().map(|id| id.as_ref().to_owned()).collect()
@@ -64,6 +64,10 @@ fn in_order<T: Clone>(ids: &[impl AsRef<str>], found: Vec<T>, id_of: fn(&T) -> &
 impl Storage for PostgresStorage {
     async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
         write::commit(self.pool(), &ops).await
+    }
+
+    async fn commit_each(&self, groups: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {
+        bulk::commit_each(self.pool(), groups).await
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<User>> {
