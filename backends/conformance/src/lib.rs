@@ -82,6 +82,7 @@ macro_rules! conformance_suite {
             bulk {
                 each_group_is_written_whole_or_gets_its_own_error,
                 bulk_written_users_are_found_by_every_index,
+                indexes_hold_what_the_groups_that_succeeded_leave,
             }
             validation {
                 create_rejects_bad_input_with_field,

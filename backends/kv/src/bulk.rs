@@ -13,11 +13,14 @@
 //! engine's single writer keeps the outcome that of committing the groups
 //! one after another.
 
-use usergraph_core::{Error, Result, WriteOp};
+use std::ops::Range;
 
-use crate::deferred::Deferred;
+use usergraph_core::{Error, Result, User, WriteOp};
+
+use crate::deferred::{self, Deferred};
 use crate::engine::{KeyRange, KvEngine, KvPair, Tree, WriteTxn};
-use crate::{overlay, write};
+use crate::sorted::SortedBuffer;
+use crate::{index, overlay, write};
 
 /// Applies each group as its own commit would, in one engine transaction;
 /// one result per group. Only an engine failure fails the whole call (and
@@ -34,27 +37,107 @@ pub(crate) fn commit_each<E: KvEngine>(
 }
 
 /// The groups of one engine transaction.
+///
+/// The search-index entries of new users (most of a chunk's keys, and a
+/// pure function of each user) are built and sorted on a second thread
+/// while this one checks the groups and writes their records; entries of a
+/// group that fails are dropped before they are applied.
 fn commit_part<E: KvEngine>(engine: &E, groups: &[Vec<WriteOp>]) -> Result<Vec<Result<()>>> {
     let mut results = Vec::with_capacity(groups.len());
-    engine.write(&mut |txn| {
-        // An engine may run this more than once.
-        results.clear();
-        let mut deferred = Deferred::for_users(txn, groups.len());
-        for ops in groups {
-            let mut group = Group::new(&mut deferred);
-            match ops.iter().try_for_each(|op| write::apply(&mut group, op)) {
-                Ok(()) => {
-                    let changes = group.into_changes();
-                    keep(&mut deferred, changes)?;
-                    results.push(Ok(()));
+    std::thread::scope(|scope| {
+        let mut building = Some(scope.spawn(|| BuiltIndex::of_new_users(groups)));
+        let mut built: Option<BuiltIndex> = None;
+        engine.write(&mut |txn| {
+            // An engine may run this more than once.
+            results.clear();
+            let others = groups.iter().filter(|ops| new_user(ops).is_none()).count();
+            let mut deferred = Deferred::for_users(txn, others);
+            deferred.index_built_elsewhere();
+            for ops in groups {
+                let mut group = Group::new(&mut deferred, new_user(ops).is_some());
+                match ops.iter().try_for_each(|op| write::apply(&mut group, op)) {
+                    Ok(()) => {
+                        let changes = group.into_changes();
+                        keep(&mut deferred, changes)?;
+                        results.push(Ok(()));
+                    }
+                    Err(e @ Error::Internal(_)) => return Err(e),
+                    Err(e) => results.push(Err(e)),
                 }
-                Err(e @ Error::Internal(_)) => return Err(e),
-                Err(e) => results.push(Err(e)),
             }
-        }
-        deferred.flush()
+            let index = match (&built, building.take()) {
+                (Some(index), _) => index,
+                (None, Some(handle)) => built.insert(
+                    handle
+                        .join()
+                        .map_err(|_| Error::internal("building index entries failed"))??,
+                ),
+                (None, None) => return Err(Error::internal("index entries were not built")),
+            };
+            index.flush_kept(&mut deferred, &results)
+        })
     })?;
     Ok(results)
+}
+
+/// The user a group inserts, when the group is only that: the insert, then
+/// assignments of roles to that user and log entries (what imports and
+/// batch creates write for a new user). Such a group writes no index entry
+/// but its user's own.
+fn new_user(ops: &[WriteOp]) -> Option<&User> {
+    let (WriteOp::InsertUser(user), rest) = ops.split_first()? else {
+        return None;
+    };
+    rest.iter()
+        .all(|op| match op {
+            WriteOp::AssignRoles { user_id, .. } => *user_id == user.id,
+            WriteOp::AppendLog(_) => true,
+            _ => false,
+        })
+        .then_some(user.as_ref())
+}
+
+/// The index entries of the new users of a chunk, sorted.
+struct BuiltIndex {
+    entries: SortedBuffer,
+    /// For each group, the marks its entries were pushed between (none
+    /// for a group that is not a new user).
+    made: Vec<Range<usize>>,
+}
+
+impl BuiltIndex {
+    fn of_new_users(groups: &[Vec<WriteOp>]) -> Result<Self> {
+        let mut entries = SortedBuffer::for_users(groups.len());
+        let mut made = Vec::with_capacity(groups.len());
+        for ops in groups {
+            let start = entries.mark();
+            if let Some(user) = new_user(ops) {
+                for (tree, key) in index::entries(user) {
+                    entries.push(tree, &key, Some(&[]))?;
+                }
+            }
+            made.push(start..entries.mark());
+        }
+        entries.sort();
+        Ok(BuiltIndex { entries, made })
+    }
+
+    /// Flushes `deferred` with the entries of the groups that succeeded.
+    fn flush_kept(&self, deferred: &mut Deferred<'_>, results: &[Result<()>]) -> Result<()> {
+        let failed: Vec<&Range<usize>> = self
+            .made
+            .iter()
+            .zip(results)
+            .filter(|(made, result)| result.is_err() && !made.is_empty())
+            .map(|(made, _)| made)
+            .collect();
+        if failed.is_empty() {
+            return deferred.flush_with(&self.entries);
+        }
+        let mut kept = self.entries.clone();
+        kept.retain_made(|mark| !failed.iter().any(|made| made.contains(&mark)));
+        deferred.flush_with(&kept)
+    }
 }
 
 fn keep(txn: &mut dyn WriteTxn, changes: Vec<Change>) -> Result<()> {
@@ -75,14 +158,22 @@ type Change = (Tree, Vec<u8>, Option<Vec<u8>>);
 struct Group<'a> {
     inner: &'a mut dyn WriteTxn,
     changes: Vec<Change>,
+    /// The group's search-index entries are built elsewhere
+    /// ([`BuiltIndex`]), so its writes to the index trees are dropped here.
+    index_built_elsewhere: bool,
 }
 
 impl<'a> Group<'a> {
-    fn new(inner: &'a mut dyn WriteTxn) -> Self {
+    fn new(inner: &'a mut dyn WriteTxn, index_built_elsewhere: bool) -> Self {
         Group {
             inner,
             changes: Vec::new(),
+            index_built_elsewhere,
         }
+    }
+
+    fn dropped(&self, tree: Tree) -> bool {
+        self.index_built_elsewhere && deferred::index_tree(tree)
     }
 
     fn into_changes(self) -> Vec<Change> {
@@ -104,12 +195,18 @@ impl WriteTxn for Group<'_> {
     }
 
     fn insert(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<()> {
+        if self.dropped(tree) {
+            return Ok(());
+        }
         self.changes
             .push((tree, key.to_vec(), Some(value.to_vec())));
         Ok(())
     }
 
     fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<()> {
+        if self.dropped(tree) {
+            return Ok(());
+        }
         self.changes.push((tree, key.to_vec(), None));
         Ok(())
     }
@@ -141,15 +238,76 @@ impl WriteTxn for Group<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::Map;
+    use usergraph_core::{Profile, UserId};
+
     use super::*;
     use crate::memory::MemoryEngine;
+
+    fn person(username: &str, email: &str) -> Result<User> {
+        let now = usergraph_core::time::now();
+        Ok(User {
+            id: UserId::parse(username)?,
+            username: Some(username.into()),
+            primary_email: Some(email.into()),
+            primary_phone: None,
+            name: Some(format!("{username} Lovelace")),
+            avatar: None,
+            profile: Profile::default(),
+            custom_data: Map::new(),
+            identities: BTreeMap::new(),
+            password: None,
+            is_suspended: false,
+            last_sign_in_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+    }
+
+    fn index_keys(engine: &MemoryEngine) -> Result<Vec<Vec<u8>>> {
+        let txn = engine.read()?;
+        let mut keys = Vec::new();
+        for tree in [Tree::UserText, Tree::UserGrams, Tree::UsersByOrder] {
+            for entry in txn.scan(tree, KeyRange::all(), false)? {
+                keys.push(entry?.0);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Index entries are built apart from the groups' checks; those of a
+    /// group that fails must not be written. Its user's id (`refused`) is
+    /// in every key it would own (postings hold it in their blocks, so
+    /// they are compared whole with a store written without it).
+    #[test]
+    fn a_failed_new_user_leaves_no_index_key() -> Result<()> {
+        let kept = person("kept", "same@example.com")?;
+        let refused = person("refused", "same@example.com")?;
+        let with_failure = MemoryEngine::new();
+        let results = commit_each(
+            &with_failure,
+            &[
+                vec![WriteOp::InsertUser(Box::new(kept.clone()))],
+                vec![WriteOp::InsertUser(Box::new(refused))],
+            ],
+        )?;
+        assert!(results[0].is_ok());
+        assert!(matches!(results[1], Err(Error::EmailAlreadyInUse)));
+        let alone = MemoryEngine::new();
+        commit_each(&alone, &[vec![WriteOp::InsertUser(Box::new(kept))]])?;
+        assert_eq!(index_keys(&with_failure)?, index_keys(&alone)?);
+        Ok(())
+    }
 
     #[test]
     fn a_failed_group_leaves_nothing_and_later_groups_see_kept_ones() -> Result<()> {
         let engine = MemoryEngine::new();
         engine.write(&mut |txn| {
             let mut deferred = Deferred::new(txn);
-            let mut group = Group::new(&mut deferred);
+            let mut group = Group::new(&mut deferred, false);
             group.insert(Tree::UserRoles, b"u1\0r1", b"")?;
             group.remove(Tree::UserRoles, b"u1\0r1")?;
             group.insert(Tree::UserRoles, b"u1\0r2", b"")?;
@@ -158,7 +316,7 @@ mod tests {
             assert_eq!(seen, [(b"u1\0r2".to_vec(), vec![])]);
             let kept = group.into_changes();
             keep(&mut deferred, kept)?;
-            let mut failed = Group::new(&mut deferred);
+            let mut failed = Group::new(&mut deferred, false);
             failed.insert(Tree::UserRoles, b"u9\0r1", b"")?;
             assert_eq!(failed.get(Tree::UserRoles, b"u1\0r2")?, Some(Vec::new()));
             drop(failed);

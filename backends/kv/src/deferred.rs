@@ -28,7 +28,7 @@ use crate::postings;
 use crate::sorted::SortedBuffer;
 
 /// The trees whose writes go to the compact buffer: the search indexes.
-fn index_tree(tree: Tree) -> bool {
+pub(crate) fn index_tree(tree: Tree) -> bool {
     matches!(tree, Tree::UserText | Tree::UserGrams | Tree::UsersByOrder)
 }
 
@@ -37,6 +37,10 @@ pub(crate) struct Deferred<'t> {
     /// Pending writes of the record trees: a value, or `None` for a removal.
     records: Pending,
     index: SortedBuffer,
+    /// Set when some of this transaction's index entries are being built
+    /// outside it (see [`Deferred::flush_with`]): a read of an index would
+    /// miss them, so it fails instead.
+    index_built_elsewhere: bool,
 }
 
 impl<'t> Deferred<'t> {
@@ -45,15 +49,9 @@ impl<'t> Deferred<'t> {
     }
 
     /// A layer for a bulk write of `users` users, its index buffer sized
-    /// for their keys up front (about a hundred keys of some thirty bytes
-    /// a user; a rough guess costs nothing, as memory never touched is
-    /// never mapped).
+    /// for their keys up front.
     pub(crate) fn for_users(inner: &'t mut dyn WriteTxn, users: usize) -> Self {
-        const KEYS_PER_USER: usize = 100;
-        const KEY_BYTES: usize = 32;
-        let keys = users.saturating_mul(KEYS_PER_USER);
-        let index = SortedBuffer::with_capacity(keys, keys.saturating_mul(KEY_BYTES));
-        Self::with_index(inner, index)
+        Self::with_index(inner, SortedBuffer::for_users(users))
     }
 
     fn with_index(inner: &'t mut dyn WriteTxn, index: SortedBuffer) -> Self {
@@ -61,7 +59,16 @@ impl<'t> Deferred<'t> {
             inner,
             records: Pending::new(),
             index,
+            index_built_elsewhere: false,
         }
+    }
+
+    /// Declares that index entries of this transaction are built outside
+    /// it and handed to [`Deferred::flush_with`]. The write path never
+    /// reads the search indexes; should it start to, a read fails with an
+    /// internal error rather than answer without those entries.
+    pub(crate) fn index_built_elsewhere(&mut self) {
+        self.index_built_elsewhere = true;
     }
 
     /// Applies every pending change, tree by tree in key order. Must be
@@ -69,21 +76,49 @@ impl<'t> Deferred<'t> {
     /// lost.
     pub(crate) fn flush(&mut self) -> Result<()> {
         let records = std::mem::take(&mut self.records);
-        apply(self.inner, &mut self.index, &records)
+        self.index.sort();
+        apply(self.inner, &self.index, &records)?;
+        self.index.clear();
+        Ok(())
+    }
+
+    /// As [`Deferred::flush`], with `built` (sorted) holding index changes
+    /// made before every change held here: the entries of new users, built
+    /// on another thread while this transaction checked and wrote records.
+    pub(crate) fn flush_with(&mut self, built: &SortedBuffer) -> Result<()> {
+        if self.index.is_empty() {
+            let records = std::mem::take(&mut self.records);
+            return apply(self.inner, built, &records);
+        }
+        // Changes made here come after the built ones, so that the later
+        // change of a key wins when both touch it.
+        let mut merged = built.clone();
+        merged.append(&self.index)?;
+        self.index = merged;
+        self.flush()
     }
 
     fn flush_index(&mut self, tree: Tree) -> Result<()> {
-        if index_tree(tree) && !self.index.is_empty() {
-            apply(self.inner, &mut self.index, &Pending::new())?;
+        if !index_tree(tree) {
+            return Ok(());
+        }
+        if self.index_built_elsewhere {
+            return Err(usergraph_core::Error::internal(
+                "a search index was read during a bulk write",
+            ));
+        }
+        if !self.index.is_empty() {
+            self.index.sort();
+            apply(self.inner, &self.index, &Pending::new())?;
+            self.index.clear();
         }
         Ok(())
     }
 }
 
-/// Applies the changes `index` holds (the n-gram postings as blocks) and
-/// `records`, tree by tree in key order, and empties `index`.
-fn apply(inner: &mut dyn WriteTxn, index: &mut SortedBuffer, records: &Pending) -> Result<()> {
-    index.sort();
+/// Applies the changes `index` holds (sorted; the n-gram postings as
+/// blocks) and `records`, tree by tree in key order.
+fn apply(inner: &mut dyn WriteTxn, index: &SortedBuffer, records: &Pending) -> Result<()> {
     let is_postings = |(tree, _): &SortedRun<'_>| *tree == Tree::UserGrams;
     let blocks = match index.runs().into_iter().find(is_postings) {
         Some((_, run)) => postings::rewrite(inner, run)?,
@@ -106,9 +141,7 @@ fn apply(inner: &mut dyn WriteTxn, index: &mut SortedBuffer, records: &Pending) 
         }
         runs.push((tree, Box::new(run.into_iter())));
     }
-    inner.apply_sorted_runs(runs)?;
-    index.clear();
-    Ok(())
+    inner.apply_sorted_runs(runs)
 }
 
 impl WriteTxn for Deferred<'_> {

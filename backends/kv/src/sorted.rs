@@ -45,7 +45,7 @@ fn prefix_of(key: &[u8]) -> [u64; 2] {
     [number(high), number(low)]
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct SortedBuffer {
     bytes: Vec<u8>,
     /// In the order made; a key may appear more than once.
@@ -70,8 +70,40 @@ impl SortedBuffer {
         }
     }
 
+    /// A buffer sized for the index keys of `users` users (about a hundred
+    /// keys of some thirty bytes a user; a rough guess costs nothing, as
+    /// memory never touched is never mapped).
+    pub(crate) fn for_users(users: usize) -> Self {
+        const KEYS_PER_USER: usize = 100;
+        const KEY_BYTES: usize = 32;
+        let keys = users.saturating_mul(KEYS_PER_USER);
+        Self::with_capacity(keys, keys.saturating_mul(KEY_BYTES))
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Where the next change will start in the arena: the changes pushed
+    /// between two such marks are the ones [`SortedBuffer::retain_made`]
+    /// names by their range.
+    pub(crate) fn mark(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Keeps only the changes whose mark satisfies `keep` (each change's
+    /// mark being [`SortedBuffer::mark`] just before it was pushed).
+    pub(crate) fn retain_made(&mut self, keep: impl Fn(usize) -> bool) {
+        self.entries.retain(|entry| keep(entry.start));
+    }
+
+    /// Pushes the changes `other` holds, in its order (the order made
+    /// until it is sorted), after those of this buffer.
+    pub(crate) fn append(&mut self, other: &SortedBuffer) -> Result<()> {
+        for entry in &other.entries {
+            self.push(entry.tree, other.key(entry), other.value(entry))?;
+        }
+        Ok(())
     }
 
     /// Holds back a change: a new value, or `None` for a removal.
