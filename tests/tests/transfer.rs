@@ -197,22 +197,25 @@ async fn transfer_redb_to_sled_and_back_is_byte_identical() {
     assert_same_export(&exported, &again, "redb (second)");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_transfer_from_redb_is_byte_identical() {
+/// A PostgreSQL store in a schema of its own, named from `name` and the
+/// process id; the caller drops the schema.
+async fn postgres_in_own_schema(name: &str) -> (PostgresStorage, String) {
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let schema = format!("usergraph_transfer_{}", std::process::id());
+    let schema = format!("usergraph_{name}_{}", std::process::id());
     let options = PostgresOptions {
         schema: Some(schema.clone()),
         ..PostgresOptions::default()
     };
-    let postgres = match PostgresStorage::connect(&url, options).await {
-        Ok(storage) => storage,
-        Err(e) => {
-            eprintln!("skipping: PostgreSQL unreachable at DATABASE_URL ({e})");
-            return;
-        }
-    };
+    let postgres = PostgresStorage::connect(&url, options)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} ({e}); set DATABASE_URL"));
+    (postgres, schema)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_transfer_from_redb_is_byte_identical() {
+    let (postgres, schema) = postgres_in_own_schema("transfer").await;
     let dir = tempfile::tempdir().unwrap();
     let source = redb(&dir, "source");
     populate(&source).await;
@@ -643,16 +646,7 @@ async fn transfer_rerun_after_an_interrupted_import_finishes_it() {
 /// interrupted import, re-run, finishes there too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rerun_after_an_interrupted_import_finishes_it() {
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let schema = format!("usergraph_rerun_{}", std::process::id());
-    let options = PostgresOptions {
-        schema: Some(schema.clone()),
-        ..PostgresOptions::default()
-    };
-    let postgres = PostgresStorage::connect(&url, options)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {url} ({e}); set DATABASE_URL"));
+    let (postgres, schema) = postgres_in_own_schema("rerun").await;
     let target = service(Arc::new(postgres.clone()));
     let finished = tokio::spawn(async move {
         rerun_after_an_interrupted_import_finishes_it(&target, "postgres").await;

@@ -15,7 +15,8 @@
 
 use std::ops::Range;
 
-use usergraph_core::{Error, Result, User, WriteOp};
+use usergraph_core::storage::new_user_group;
+use usergraph_core::{Error, Result, WriteOp};
 
 use crate::deferred::{self, Deferred};
 use crate::engine::{KeyRange, KvEngine, KvPair, Tree, WriteTxn};
@@ -50,11 +51,14 @@ fn commit_part<E: KvEngine>(engine: &E, groups: &[Vec<WriteOp>]) -> Result<Vec<R
         engine.write(&mut |txn| {
             // An engine may run this more than once.
             results.clear();
-            let others = groups.iter().filter(|ops| new_user(ops).is_none()).count();
+            let others = groups
+                .iter()
+                .filter(|ops| new_user_group(ops).is_none())
+                .count();
             let mut deferred = Deferred::for_users(txn, others);
             deferred.index_built_elsewhere();
             for ops in groups {
-                let mut group = Group::new(&mut deferred, new_user(ops).is_some());
+                let mut group = Group::new(&mut deferred, new_user_group(ops).is_some());
                 match ops.iter().try_for_each(|op| write::apply(&mut group, op)) {
                     Ok(()) => {
                         let changes = group.into_changes();
@@ -80,23 +84,6 @@ fn commit_part<E: KvEngine>(engine: &E, groups: &[Vec<WriteOp>]) -> Result<Vec<R
     Ok(results)
 }
 
-/// The user a group inserts, when the group is only that: the insert, then
-/// assignments of roles to that user and log entries (what imports and
-/// batch creates write for a new user). Such a group writes no index entry
-/// but its user's own.
-fn new_user(ops: &[WriteOp]) -> Option<&User> {
-    let (WriteOp::InsertUser(user), rest) = ops.split_first()? else {
-        return None;
-    };
-    rest.iter()
-        .all(|op| match op {
-            WriteOp::AssignRoles { user_id, .. } => *user_id == user.id,
-            WriteOp::AppendLog(_) => true,
-            _ => false,
-        })
-        .then_some(user.as_ref())
-}
-
 /// The index entries of the new users of a chunk, sorted.
 struct BuiltIndex {
     entries: SortedBuffer,
@@ -111,7 +98,7 @@ impl BuiltIndex {
         let mut made = Vec::with_capacity(groups.len());
         for ops in groups {
             let start = entries.mark();
-            if let Some(user) = new_user(ops) {
+            if let Some(user) = new_user_group(ops) {
                 for (tree, key) in index::entries(user) {
                     entries.push(tree, &key, Some(&[]))?;
                 }
@@ -241,7 +228,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use serde_json::Map;
-    use usergraph_core::{Profile, UserId};
+    use usergraph_core::{Profile, User, UserId};
 
     use super::*;
     use crate::memory::MemoryEngine;

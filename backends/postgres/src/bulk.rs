@@ -17,7 +17,8 @@ use std::collections::HashSet;
 use chrono::SecondsFormat;
 use sqlx::PgConnection;
 use sqlx::postgres::PgPool;
-use usergraph_core::{Entity, Error, LogEntry, Result, RoleId, Timestamp, User, UserId, WriteOp};
+use usergraph_core::storage::new_user_group;
+use usergraph_core::{Entity, Error, LogEntry, Result, RoleId, Timestamp, UserId, WriteOp};
 
 use crate::error::{FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, db_error, internal};
 use crate::rows::UserRow;
@@ -32,7 +33,7 @@ pub(crate) async fn commit_each(
     let mut groups = groups.into_iter().peekable();
     while groups.peek().is_some() {
         let mut run = Vec::new();
-        while let Some(group) = groups.next_if(|ops| new_user(ops).is_some()) {
+        while let Some(group) = groups.next_if(|ops| new_user_group(ops).is_some()) {
             run.push(group);
         }
         if run.is_empty() {
@@ -57,21 +58,6 @@ async fn single(pool: &PgPool, ops: &[WriteOp]) -> Result<Result<()>> {
         Err(e @ Error::Internal(_)) => Err(e),
         outcome => Ok(outcome),
     }
-}
-
-/// The user a group inserts, when the group is only that: the insert, then
-/// assignments of roles to that user and log entries.
-fn new_user(ops: &[WriteOp]) -> Option<&User> {
-    let (WriteOp::InsertUser(user), rest) = ops.split_first()? else {
-        return None;
-    };
-    rest.iter()
-        .all(|op| match op {
-            WriteOp::AssignRoles { user_id, .. } => *user_id == user.id,
-            WriteOp::AppendLog(_) => true,
-            _ => false,
-        })
-        .then_some(user)
 }
 
 fn assigned(ops: &[WriteOp]) -> impl Iterator<Item = &RoleId> {
@@ -232,7 +218,7 @@ fn check(row: &UserRow, ops: &[WriteOp], stored: &Stored, kept: &mut Stored) -> 
 async fn copy_run(pool: &PgPool, run: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {
     let mut rows = Vec::with_capacity(run.len());
     for ops in &run {
-        if let Some(user) = new_user(ops) {
+        if let Some(user) = new_user_group(ops) {
             rows.push((UserRow::new(user)?, ops.as_slice()));
         }
     }
