@@ -53,6 +53,8 @@ pub mod users;
 pub mod validation;
 
 pub use fixture::Fixture;
+/// Records for a backend's own tests that talk to storage directly.
+pub use support::{log_record, user_record};
 
 /// Expands to one `#[tokio::test]` per behaviour of the suite, each run
 /// against a fresh store from `$factory` (an async function, or a closure

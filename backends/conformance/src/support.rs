@@ -139,7 +139,7 @@ pub(crate) fn object(value: Value) -> Map<String, Value> {
 }
 
 /// A valid user record, for behaviours that talk to storage directly.
-pub(crate) fn user_record(username: &str) -> User {
+pub fn user_record(username: &str) -> User {
     let now = usergraph_core::time::now();
     User {
         id: UserId::generate(),
@@ -174,7 +174,7 @@ pub(crate) fn role_record(name: &str, is_default: bool) -> Role {
     }
 }
 
-pub(crate) fn log_record(key: &str, user_id: Option<&UserId>) -> LogEntry {
+pub fn log_record(key: &str, user_id: Option<&UserId>) -> LogEntry {
     LogEntry {
         id: LogId::generate(),
         key: key.to_owned(),

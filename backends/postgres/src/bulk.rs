@@ -20,7 +20,7 @@ use sqlx::postgres::PgPool;
 use usergraph_core::storage::new_user_group;
 use usergraph_core::{Entity, Error, LogEntry, Result, RoleId, Timestamp, UserId, WriteOp};
 
-use crate::error::{FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, db_error, internal};
+use crate::error::{FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, db_error, internal, unique_violation};
 use crate::rows::UserRow;
 use crate::write;
 
@@ -162,27 +162,34 @@ async fn stored(pool: &PgPool, rows: &[(UserRow, &[WriteOp])]) -> Result<Stored>
 }
 
 /// The error the group's own commit would give, given what is stored and
-/// what the groups kept before it hold (`kept`, updated when it passes).
+/// what the groups kept before it hold (`kept`, updated when it passes):
+/// the error of the constraint that commit would break first.
 fn check(row: &UserRow, ops: &[WriteOp], stored: &Stored, kept: &mut Stored) -> Result<()> {
-    let clash = |value: &Option<String>, stored: &HashSet<String>, kept: &HashSet<String>| {
-        value
-            .as_ref()
-            .is_some_and(|v| stored.contains(v) || kept.contains(v))
-    };
-    if stored.ids.contains(&row.id) || kept.ids.contains(&row.id) {
-        return Err(Error::conflict(
-            Some("id"),
-            "a user with this id already exists",
-        ));
-    }
-    if clash(&row.username_key, &stored.usernames, &kept.usernames) {
-        return Err(Error::UsernameAlreadyInUse);
-    }
-    if clash(&row.email_key, &stored.emails, &kept.emails) {
-        return Err(Error::EmailAlreadyInUse);
-    }
-    if clash(&row.primary_phone, &stored.phones, &kept.phones) {
-        return Err(Error::PhoneAlreadyInUse);
+    let keys = [
+        ("users_pkey", Some(&row.id), &stored.ids, &kept.ids),
+        (
+            "users_username_key",
+            row.username_key.as_ref(),
+            &stored.usernames,
+            &kept.usernames,
+        ),
+        (
+            "users_email_key",
+            row.email_key.as_ref(),
+            &stored.emails,
+            &kept.emails,
+        ),
+        (
+            "users_phone_key",
+            row.primary_phone.as_ref(),
+            &stored.phones,
+            &kept.phones,
+        ),
+    ];
+    for (constraint, value, stored, kept) in keys {
+        if value.is_some_and(|v| stored.contains(v) || kept.contains(v)) {
+            return Err(violated(constraint));
+        }
     }
     for op in ops {
         match op {
@@ -197,10 +204,7 @@ fn check(row: &UserRow, ops: &[WriteOp], stored: &Stored, kept: &mut Stored) -> 
             WriteOp::AppendLog(entry) => {
                 let id = entry.id.as_str();
                 if stored.logs.contains(id) || kept.logs.contains(id) {
-                    return Err(Error::conflict(
-                        None,
-                        "a log entry with this id already exists",
-                    ));
+                    return Err(violated("logs_pkey"));
                 }
             }
             _ => {}
@@ -213,6 +217,13 @@ fn check(row: &UserRow, ops: &[WriteOp], stored: &Stored, kept: &mut Stored) -> 
     kept.logs
         .extend(logged(ops).map(|e| e.id.as_str().to_owned()));
     Ok(())
+}
+
+/// What a write that broke `constraint` answers (the mapping every write
+/// of this backend uses).
+fn violated(constraint: &str) -> Error {
+    unique_violation(constraint)
+        .unwrap_or_else(|| Error::internal(format!("no error for constraint {constraint}")))
 }
 
 async fn copy_run(pool: &PgPool, run: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {

@@ -10,55 +10,28 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
-use serde_json::{Map, json};
+use usergraph_conformance::{log_record, user_record};
 use usergraph_core::model::log_keys;
-use usergraph_core::{LogEntry, LogId, LogResult, Profile, Storage, User, UserId, WriteOp};
+use usergraph_core::{Storage, User, UserId, WriteOp};
 use usergraph_postgres::PostgresStorage;
 
 const CHUNK: usize = 10_000;
 
 fn person(n: usize) -> User {
-    let now = usergraph_core::time::now();
-    User {
-        id: UserId::generate(),
-        username: Some(format!("user_{n}")),
-        primary_email: Some(format!("person.{n}@example.com")),
-        primary_phone: Some(format!("+1555{n:07}")),
-        name: Some(format!("Bulk Person {n}")),
-        avatar: None,
-        profile: Profile::default(),
-        custom_data: Map::new(),
-        identities: BTreeMap::new(),
-        password: None,
-        is_suspended: false,
-        last_sign_in_at: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    }
+    let mut user = user_record(&format!("user_{n}"));
+    user.primary_phone = Some(format!("+1555{n:07}"));
+    user.name = Some(format!("Bulk Person {n}"));
+    user
 }
 
 /// What an import writes for a new user: the insert and its log entry.
 fn import(user: &User) -> Vec<WriteOp> {
-    let entry = LogEntry {
-        id: LogId::generate(),
-        key: log_keys::USER_IMPORTED.to_owned(),
-        result: LogResult::Success,
-        user_id: Some(user.id.clone()),
-        role_id: None,
-        actor_id: None,
-        token_id: None,
-        ip: None,
-        user_agent: None,
-        payload: json!({}),
-        error: None,
-        created_at: user.created_at,
-    };
     vec![
         WriteOp::InsertUser(Box::new(user.clone())),
-        WriteOp::AppendLog(Box::new(entry)),
+        WriteOp::AppendLog(Box::new(log_record(
+            log_keys::USER_IMPORTED,
+            Some(&user.id),
+        ))),
     ]
 }
 
