@@ -69,6 +69,13 @@ pub enum Error {
     },
     #[error("too many attempts, retry later")]
     RateLimited { retry_after: Option<Duration> },
+    /// A subscriber fell further behind the live events than its buffer
+    /// holds. It resumes with `after: last_cursor` (the last event it was
+    /// sent), losing nothing.
+    #[error(
+        "the subscription fell behind the live events and was ended; subscribe again with `after` set to the last cursor received"
+    )]
+    Lagged { last_cursor: Option<String> },
     /// Something failed that the client cannot fix. The source is for logs.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
@@ -88,6 +95,7 @@ pub const CODES: &[&str] = &[
     "FORBIDDEN",
     "REJECTED",
     "RATE_LIMITED",
+    "LAGGED",
     "INTERNAL",
 ];
 
@@ -105,6 +113,7 @@ impl Error {
             Error::Forbidden(_) => "FORBIDDEN",
             Error::Rejected { .. } => "REJECTED",
             Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::Lagged { .. } => "LAGGED",
             Error::Internal(_) => "INTERNAL",
         }
     }
@@ -172,6 +181,7 @@ mod tests {
             Error::Rejected { .. } => 9,
             Error::RateLimited { .. } => 10,
             Error::Internal(_) => 11,
+            Error::Lagged { .. } => 12,
         };
         let errors = [
             Error::validation("f", "m"),
@@ -190,9 +200,10 @@ mod tests {
             },
             Error::RateLimited { retry_after: None },
             Error::internal("x"),
+            Error::Lagged { last_cursor: None },
         ];
         let sampled: BTreeSet<usize> = errors.iter().map(ordinal).collect();
-        assert_eq!(sampled, (0..12).collect());
+        assert_eq!(sampled, (0..13).collect());
         let produced: BTreeSet<&str> = errors.iter().map(Error::code).collect();
         let listed: BTreeSet<&str> = CODES.iter().copied().collect();
         assert_eq!(listed.len(), CODES.len(), "a code is listed twice");

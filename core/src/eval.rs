@@ -194,7 +194,8 @@ pub fn log_matches(entry: &LogEntry, filter: &LogFilter) -> bool {
             .is_none_or(|until| entry.created_at < until)
 }
 
-/// The reference answer to a log search (newest first).
+/// The reference answer to a log search (newest first, or oldest first
+/// when it says).
 pub fn search_logs<'a>(
     entries: impl IntoIterator<Item = &'a LogEntry>,
     search: &LogSearch,
@@ -205,14 +206,21 @@ pub fn search_logs<'a>(
         .map(|entry| (log_sort_key(entry), entry))
         .collect();
     let total = counted(matched.len(), search.count_limit);
-    matched.sort_by(|(a, _), (b, _)| compare_logs(a, b));
+    let order = |a: &LogSortKey, b: &LogSortKey| {
+        if search.oldest_first {
+            compare_logs(b, a)
+        } else {
+            compare_logs(a, b)
+        }
+    };
+    matched.sort_by(|(a, _), (b, _)| order(a, b));
     let items = matched
         .into_iter()
         .filter(|(key, _)| {
             search
                 .after
                 .as_ref()
-                .is_none_or(|after| compare_logs(key, after) == Ordering::Greater)
+                .is_none_or(|after| order(key, after) == Ordering::Greater)
         })
         .take(search.limit)
         .map(|(_, entry)| entry.clone())

@@ -6,6 +6,7 @@ pub mod caller;
 pub mod cursor;
 pub mod error;
 pub mod eval;
+pub mod feed;
 pub mod filter;
 pub mod ids;
 pub mod model;

@@ -136,6 +136,10 @@ pub struct LogSearch {
     pub limit: usize,
     /// As [`UserSearch::count_limit`].
     pub count_limit: Option<u64>,
+    /// Oldest first (`createdAt` ascending, then id ascending), `after`
+    /// being the position to continue after in that order: how a live
+    /// subscription replays what it missed. Newest first when false.
+    pub oldest_first: bool,
 }
 
 /// One page as storage returns it.

@@ -87,6 +87,20 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Whether the admin console is served at `/console/`.
     pub console: bool,
+    /// Subscription (WebSocket) connections one token may hold open.
+    pub live_max_connections_per_token: usize,
+    /// Subscriptions one connection may run at once.
+    pub live_max_subscriptions_per_connection: usize,
+    /// Largest WebSocket message a client may send, in bytes.
+    pub live_max_message_bytes: usize,
+    /// Seconds between the server's pings on a subscription connection.
+    pub live_keepalive_secs: u64,
+    /// Seconds a connection may stay open without a subscription.
+    pub live_idle_timeout_secs: u64,
+    /// Log entries a subscriber may fall behind before it gets `LAGGED`.
+    pub live_buffer: usize,
+    /// Seconds between two checks that a subscriber's token still holds.
+    pub live_recheck_secs: u64,
     pub session_lifetime_secs: u64,
     /// Unset: personal access tokens may live forever.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,6 +150,13 @@ impl Default for Config {
             introspection: api.introspection,
             request_timeout_secs: api.request_timeout.as_secs(),
             console: api.console,
+            live_max_connections_per_token: api.max_live_connections_per_token,
+            live_max_subscriptions_per_connection: api.max_subscriptions_per_connection,
+            live_max_message_bytes: api.max_live_message_bytes,
+            live_keepalive_secs: api.live_keepalive.as_secs(),
+            live_idle_timeout_secs: api.live_idle_timeout.as_secs(),
+            live_buffer: service.live_buffer,
+            live_recheck_secs: service.live_recheck.as_secs(),
             session_lifetime_secs: service.session_lifetime.as_secs(),
             max_token_lifetime_days: service
                 .max_token_lifetime
@@ -245,6 +266,24 @@ impl Config {
         if CountCap::new(self.count_cap).is_err() {
             return Err("invalid configuration: count_cap must be at least 1".to_owned());
         }
+        for (key, value) in [
+            ("live_keepalive_secs", self.live_keepalive_secs),
+            ("live_idle_timeout_secs", self.live_idle_timeout_secs),
+            ("live_recheck_secs", self.live_recheck_secs),
+            ("live_buffer", self.live_buffer as u64),
+            (
+                "live_max_subscriptions_per_connection",
+                self.live_max_subscriptions_per_connection as u64,
+            ),
+            (
+                "live_max_connections_per_token",
+                self.live_max_connections_per_token as u64,
+            ),
+        ] {
+            if value == 0 {
+                return Err(format!("invalid configuration: {key} must be at least 1"));
+            }
+        }
         Ok(())
     }
 
@@ -263,6 +302,8 @@ impl Config {
             // `check` refused a cap of 0.
             count_cap: CountCap::new(self.count_cap).unwrap_or_default(),
             auth_cache_ttl: Duration::from_secs(self.auth_cache_ttl_secs),
+            live_buffer: self.live_buffer,
+            live_recheck: Duration::from_secs(self.live_recheck_secs),
             ..ServiceSettings::default()
         };
         settings.throttle.max_failures_per_account = self.throttle_max_failures_per_account;
@@ -282,6 +323,12 @@ impl Config {
             trusted_proxies: self.trusted_proxies.clone(),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             console: self.console,
+            max_live_connections_per_token: self.live_max_connections_per_token,
+            max_subscriptions_per_connection: self.live_max_subscriptions_per_connection,
+            max_live_message_bytes: self.live_max_message_bytes,
+            live_keepalive: Duration::from_secs(self.live_keepalive_secs),
+            live_idle_timeout: Duration::from_secs(self.live_idle_timeout_secs),
+            ..ApiSettings::default()
         }
     }
 

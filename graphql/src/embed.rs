@@ -169,8 +169,15 @@ impl UsergraphBuilder {
                     .to_owned(),
             });
         }
-        let host = PluginHost::new(self.plugins, Arc::clone(&self.storage), self.queue_capacity)?;
-        let service = Service::new(self.storage, self.settings)?.with_plugins(host);
+        let service = Service::new(self.storage, self.settings)?;
+        // Over the service's storage, so that the plugins' own log entries
+        // reach live subscribers too.
+        let host = PluginHost::new(
+            self.plugins,
+            Arc::clone(service.storage()),
+            self.queue_capacity,
+        )?;
+        let service = service.with_plugins(host);
         Ok(Usergraph {
             schema: build_schema(service.clone(), &self.api),
             service,

@@ -74,6 +74,12 @@ fn extend(error: &Error, ext: &mut ErrorExtensionValues) {
     if let Some(secs) = retry_after_secs(error) {
         ext.set("retryAfter", secs);
     }
+    if let Error::Lagged {
+        last_cursor: Some(cursor),
+    } = error
+    {
+        ext.set("lastCursor", cursor.as_str());
+    }
 }
 
 /// `?`-friendly conversion of service results in resolvers.

@@ -18,6 +18,7 @@ mod graphiql;
 pub mod health;
 mod introspection;
 pub mod limits;
+pub mod live;
 pub mod loaders;
 pub mod metrics;
 mod mount;

@@ -67,6 +67,20 @@ pub struct ApiSettings {
     /// Whether the router serves the admin console at `/console/` (and
     /// redirects `/` there). The API enforces every permission either way.
     pub console: bool,
+    /// Subscription connections (WebSocket) one token may hold open.
+    pub max_live_connections_per_token: usize,
+    /// Subscriptions one connection may run at once.
+    pub max_subscriptions_per_connection: usize,
+    /// Largest WebSocket message a client may send, in bytes.
+    pub max_live_message_bytes: usize,
+    /// How often the server pings a subscription connection; one that
+    /// sends nothing back for twice as long is closed.
+    pub live_keepalive: Duration,
+    /// How long a connection may stay open without a subscription.
+    pub live_idle_timeout: Duration,
+    /// How long a client has to send `connection_init` before the
+    /// connection is closed with 4408.
+    pub live_init_timeout: Duration,
 }
 
 impl Default for ApiSettings {
@@ -81,6 +95,12 @@ impl Default for ApiSettings {
             trusted_proxies: TrustedProxies::default(),
             request_timeout: Duration::from_secs(30),
             console: true,
+            max_live_connections_per_token: 8,
+            max_subscriptions_per_connection: 16,
+            max_live_message_bytes: 64 * 1024,
+            live_keepalive: Duration::from_secs(15),
+            live_idle_timeout: Duration::from_secs(300),
+            live_init_timeout: Duration::from_secs(10),
         }
     }
 }

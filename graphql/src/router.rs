@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use async_graphql::{BatchRequest, BatchResponse, Request, ServerError};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, OriginalUri, State, WebSocketUpgrade,
+};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -36,6 +38,7 @@ struct AppState {
     service: Service,
     settings: ApiSettings,
     documents: DocumentCache,
+    live_connections: Arc<crate::live::Connections>,
 }
 
 /// The API's routes, with its limits. Serve it with [`serve`] (or with
@@ -60,9 +63,10 @@ pub(crate) fn router_with_schema(
         service,
         settings,
         documents: DocumentCache::default(),
+        live_connections: Arc::default(),
     });
     let mut routes = Router::new()
-        .route("/graphql", get(crate::graphiql::page).post(graphql))
+        .route("/graphql", get(graphiql_or_live).post(graphql))
         .route("/graphiql/{*path}", get(crate::graphiql::file))
         .with_state(state);
     if console {
@@ -104,6 +108,38 @@ impl std::fmt::Debug for AppState {
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
+}
+
+/// `GET /graphql`: a WebSocket upgrade for subscriptions, GraphiQL
+/// otherwise.
+async fn graphiql_or_live(
+    State(state): State<Arc<AppState>>,
+    uri: OriginalUri,
+    request: axum::extract::Request,
+) -> Response {
+    if !crate::live::is_upgrade(request.headers()) {
+        return crate::graphiql::page(uri, request.headers().clone()).await;
+    }
+    let ip = crate::client_addr::of_request(&request, &state.settings.trusted_proxies);
+    let (mut parts, _) = request.into_parts();
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let header_secret = match bearer(&parts.headers) {
+        Credentials::Bearer(secret) => Some(secret.to_owned()),
+        Credentials::None | Credentials::Malformed(_) => None,
+    };
+    let live = crate::live::Upgrade {
+        schema: state.schema.clone(),
+        service: state.service.clone(),
+        settings: state.settings.clone(),
+        connections: Arc::clone(&state.live_connections),
+        ip,
+        user_agent: user_agent(&parts.headers),
+        header_secret,
+    };
+    crate::live::accept(upgrade, &parts.headers, live)
 }
 
 async fn graphql(

@@ -50,11 +50,17 @@ pub async fn serve(config: Config) -> Result<(), String> {
         Some(_) => TimedStorage::wrap(storage),
         None => storage,
     };
-    let host = PluginHost::new(plugins, Arc::clone(&storage), config.plugin_queue_capacity)
-        .map_err(|e| plugin_error(&e))?;
     let service = Service::new(Arc::clone(&storage), config.service_settings())
-        .map_err(|e| format!("invalid settings: {e}"))?
-        .with_plugins(host.clone());
+        .map_err(|e| format!("invalid settings: {e}"))?;
+    // Over the service's storage, so that the plugins' own log entries
+    // reach live subscribers too.
+    let host = PluginHost::new(
+        plugins,
+        Arc::clone(service.storage()),
+        config.plugin_queue_capacity,
+    )
+    .map_err(|e| plugin_error(&e))?;
+    let service = service.with_plugins(host.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

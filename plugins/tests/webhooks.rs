@@ -150,6 +150,7 @@ impl Harness {
             after: None,
             limit: 100,
             count_limit: None,
+            oldest_first: false,
         };
         self.storage.search_logs(&search).await.unwrap().items
     }

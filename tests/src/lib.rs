@@ -17,6 +17,7 @@
 
 mod counting;
 pub mod floor;
+pub mod live;
 pub mod population;
 
 use std::net::SocketAddr;

@@ -69,6 +69,7 @@ pub async fn role_and_log_counts_stop_at_their_limit(fx: Fixture) {
                     after: None,
                     limit: 1,
                     count_limit: Some(limit),
+                    oldest_first: false,
                 })
                 .await
                 .unwrap();

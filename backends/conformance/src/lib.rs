@@ -38,6 +38,7 @@ pub mod contention;
 pub mod counts;
 pub mod cursors;
 pub mod custom_data;
+pub mod live;
 pub mod logs;
 pub mod paging;
 pub mod passwords;
@@ -206,6 +207,9 @@ macro_rules! conformance_suite {
                 failed_commits_write_no_token,
                 service_tokens_work_until_revoked_or_owner_deleted,
                 sessions_end_at_sign_out,
+            }
+            live {
+                replay_meets_live_with_no_gap_under_concurrent_writers,
             }
             throttle {
                 the_sixth_attempt_after_five_failures_is_refused,

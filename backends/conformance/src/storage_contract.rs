@@ -671,12 +671,18 @@ pub async fn logs_match_reference_evaluator(fx: Fixture) {
             ..LogFilter::default()
         },
     ];
-    for filter in filters {
+    // Newest first (the `logs` lists) and oldest first (a subscription's
+    // replay), each paged with and without counts.
+    for (filter, oldest_first) in filters
+        .iter()
+        .flat_map(|filter| [(filter.clone(), false), (filter.clone(), true)])
+    {
         let whole = LogSearch {
             filter: filter.clone(),
             after: None,
             limit: EVERYTHING,
             count_limit: Some(u64::MAX),
+            oldest_first,
         };
         let actual = storage.search_logs(&whole).await.unwrap();
         assert_eq!(actual, eval::search_logs(&entries, &whole), "{filter:?}");
@@ -688,12 +694,13 @@ pub async fn logs_match_reference_evaluator(fx: Fixture) {
                 after: after.clone(),
                 limit: 4,
                 count_limit: (page_no % 2 == 1).then_some(u64::MAX),
+                oldest_first,
             };
             let page = storage.search_logs(&search).await.unwrap();
             assert_eq!(
                 page,
                 eval::search_logs(&entries, &search),
-                "{filter:?} after {after:?}"
+                "{filter:?} after {after:?}, oldest first: {oldest_first}"
             );
             let Some(last) = page.items.last() else { break };
             after = Some(eval::log_sort_key(last));
@@ -701,7 +708,7 @@ pub async fn logs_match_reference_evaluator(fx: Fixture) {
         }
         assert_eq!(
             walked, actual.items,
-            "{filter:?}: paging neither skips nor repeats"
+            "{filter:?}, oldest first: {oldest_first}: paging neither skips nor repeats"
         );
     }
 }

@@ -73,6 +73,7 @@ pub(crate) async fn logs_where(storage: &dyn Storage, filter: LogFilter) -> Vec<
             after: None,
             limit: EVERYTHING,
             count_limit: None,
+            oldest_first: false,
         })
         .await
         .unwrap()

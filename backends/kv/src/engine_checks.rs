@@ -114,6 +114,7 @@ pub async fn all_logs(storage: &dyn Storage) -> Vec<LogEntry> {
         after: None,
         limit: 1000,
         count_limit: None,
+        oldest_first: false,
     };
     storage.search_logs(&search).await.unwrap().items
 }

@@ -85,13 +85,25 @@ pub(crate) fn logs(txn: &dyn ReadTxn, search: &LogSearch) -> Result<Page<LogEntr
         .as_ref()
         .map(|after| with_prefix(&keys::timed(after.created_at, after.id.as_str())));
     let mut range = KeyRange { start, end };
+    let oldest_first = search.oldest_first;
     if let (Some(cursor), None) = (&cursor, search.count_limit) {
-        let tighter = match &range.end {
-            Bound::Included(end) | Bound::Excluded(end) => cursor < end,
-            Bound::Unbounded => true,
-        };
-        if tighter {
-            range.end = Bound::Excluded(cursor.clone());
+        // Without a count, nothing on the near side of the cursor is read.
+        if oldest_first {
+            let tighter = match &range.start {
+                Bound::Included(start) | Bound::Excluded(start) => cursor >= start,
+                Bound::Unbounded => true,
+            };
+            if tighter {
+                range.start = Bound::Excluded(cursor.clone());
+            }
+        } else {
+            let tighter = match &range.end {
+                Bound::Included(end) | Bound::Excluded(end) => cursor < end,
+                Bound::Unbounded => true,
+            };
+            if tighter {
+                range.end = Bound::Excluded(cursor.clone());
+            }
         }
     }
     let mut items = Vec::new();
@@ -102,13 +114,15 @@ pub(crate) fn logs(txn: &dyn ReadTxn, search: &LogSearch) -> Result<Page<LogEntr
             total: search.count_limit.map(|limit| total.min(limit)),
         });
     }
-    for entry in txn.scan(tree, range, true)? {
+    for entry in txn.scan(tree, range, !oldest_first)? {
         let (key, value) = entry?;
         let page_full = items.len() >= search.limit;
         if page_full && counted_enough(total, search.count_limit) {
             break;
         }
-        let past_cursor = cursor.as_ref().is_none_or(|c| key < *c);
+        let past_cursor = cursor
+            .as_ref()
+            .is_none_or(|c| if oldest_first { key > *c } else { key < *c });
         if index_decides && (page_full || !past_cursor) {
             total += 1;
             continue;

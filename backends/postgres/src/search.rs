@@ -171,16 +171,24 @@ fn push_log_filter(qb: &mut QueryBuilder<Postgres>, search: &LogSearch) {
 pub(crate) async fn logs(pool: &PgPool, search: &LogSearch) -> Result<Page<LogEntry>> {
     let mut rows = QueryBuilder::new(format!("SELECT {LOG_COLUMNS} FROM logs l WHERE "));
     push_log_filter(&mut rows, search);
+    // Newest first, "after" is older, or as old with a smaller id; oldest
+    // first, the other way round.
+    let (beyond, direction) = if search.oldest_first {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
     if let Some(after) = &search.after {
-        // Newest first: "after" is older, or as old with a smaller id.
-        rows.push(" AND (l.created_at, l.id) < (")
+        rows.push(format!(" AND (l.created_at, l.id) {beyond} ("))
             .push_bind(after.created_at)
             .push(", ")
             .push_bind(after.id.as_str().to_owned())
             .push(")");
     }
-    rows.push(" ORDER BY l.created_at DESC, l.id DESC LIMIT ")
-        .push_bind(limit(search.limit));
+    rows.push(format!(
+        " ORDER BY l.created_at {direction}, l.id {direction} LIMIT "
+    ))
+    .push_bind(limit(search.limit));
     let count = capped_count(search.count_limit, "logs l", |count| {
         push_log_filter(count, search);
     });

@@ -549,6 +549,7 @@ fn logs_filter_and_order_newest_first() {
         after: None,
         limit: 10,
         count_limit: Some(u64::MAX),
+        oldest_first: false,
     };
     let ids = |page: Page<LogEntry>| {
         page.items
@@ -618,6 +619,20 @@ fn logs_filter_and_order_newest_first() {
     let page = search_logs(&entries, &paged);
     assert_eq!(page.total, Some(6));
     assert_eq!(ids(page), ["l2", "l1"]);
+
+    // Oldest first: ties by id ascending, and "after" continues towards
+    // the newest.
+    let mut oldest = q(LogFilter::default());
+    oldest.oldest_first = true;
+    assert_eq!(
+        ids(search_logs(&entries, &oldest)),
+        ["l1", "l2", "l3", "l4", "l5", "l6"]
+    );
+    oldest.after = Some(log_sort_key(&entries[1]));
+    oldest.limit = 2;
+    let page = search_logs(&entries, &oldest);
+    assert_eq!(page.total, Some(6));
+    assert_eq!(ids(page), ["l3", "l4"]);
 }
 
 #[test]
@@ -643,6 +658,7 @@ fn logs_filter_by_actor_alone_and_with_the_other_criteria() {
                 after: None,
                 limit: 10,
                 count_limit: None,
+                oldest_first: false,
             },
         )
         .items

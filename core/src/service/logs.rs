@@ -64,6 +64,7 @@ impl Service {
             after,
             limit: request.limit(),
             count_limit: self.count_limit(count_total),
+            oldest_first: false,
         };
         let found = self.storage.search_logs(&search).await?;
         let total = self.total_count(found.total);
@@ -84,6 +85,12 @@ fn checked_request(caller: &Caller, filter: &LogFilter, page: &PageArgs) -> Resu
     if !own {
         caller.require(Permission::LogsRead)?;
     }
+    check_filter(filter)?;
+    page.validate_forward()
+}
+
+/// `VALIDATION` for a filter no entry could match for being too long.
+pub(super) fn check_filter(filter: &LogFilter) -> Result<()> {
     if filter
         .key
         .as_ref()
@@ -94,5 +101,5 @@ fn checked_request(caller: &Caller, filter: &LogFilter, page: &PageArgs) -> Resu
             format!("filter.key must be at most {KEY_MAX} characters"),
         ));
     }
-    page.validate_forward()
+    Ok(())
 }

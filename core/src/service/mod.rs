@@ -14,6 +14,7 @@ pub(crate) mod halving;
 mod hooks;
 mod import;
 mod inputs;
+mod live;
 mod logs;
 mod new_user;
 mod passwords;
@@ -29,12 +30,14 @@ use std::time::Duration;
 
 pub use import::{ImportOutcome, ImportedIdentity, ImportedRole, ImportedUser, OnExisting};
 pub use inputs::*;
+pub use live::{LiveLog, LiveStream, Subscriber, UserChange, UserChangeKind};
 
 use tokio::sync::OnceCell;
 
 use crate::caller::{Caller, Permission};
 use crate::cursor::CursorKey;
 use crate::error::Result;
+use crate::feed::{FeedingStorage, LogFeed};
 use crate::ids::UserId;
 use crate::page::{CountCap, TotalCount};
 use crate::password::PasswordHasher;
@@ -86,6 +89,12 @@ pub struct ServiceSettings {
     /// sharing the store (a second instance on PostgreSQL) may be out of
     /// date about a token revoked, an owner suspended or a role changed.
     pub auth_cache_ttl: Duration,
+    /// How many committed log entries a live subscriber may fall behind
+    /// before its subscription ends with `LAGGED`.
+    pub live_buffer: usize,
+    /// How often a live subscription authenticates its token again, so
+    /// that a revoked token or a permission taken away ends it.
+    pub live_recheck: Duration,
 }
 
 impl Default for ServiceSettings {
@@ -98,6 +107,8 @@ impl Default for ServiceSettings {
             throttle: ThrottleSettings::default(),
             count_cap: CountCap::DEFAULT,
             auth_cache_ttl: Duration::from_secs(5),
+            live_buffer: crate::feed::DEFAULT_BUFFER,
+            live_recheck: Duration::from_secs(2),
         }
     }
 }
@@ -112,6 +123,8 @@ pub struct Service {
     /// The store's cursor key, read on the first list and kept.
     cursor_key: Arc<OnceCell<CursorKey>>,
     auth_cache: Arc<AuthCache>,
+    /// Every log entry this service commits, as it is committed.
+    feed: LogFeed,
 }
 
 impl Service {
@@ -126,8 +139,11 @@ impl Service {
                 .remembering_clear_addresses(settings.auth_cache_ttl),
             None => Throttle::new(settings.throttle),
         };
+        let feed = LogFeed::new(settings.live_buffer);
+        let storage: Arc<dyn Storage> = Arc::new(FeedingStorage::new(storage, feed.clone()));
         Ok(Service {
             storage,
+            feed,
             throttle: Arc::new(throttle),
             auth_cache: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
             settings,
@@ -138,8 +154,9 @@ impl Service {
     }
 
     /// The service with `plugins` asked before its changes and told after
-    /// them. Build the host over this service's storage: the host gives it
-    /// to plugins that write log entries of their own.
+    /// them. Build the host over this service's [`Self::storage`] (not the
+    /// backend it was made with): the host gives it to plugins that write
+    /// log entries of their own, which the live feed must see.
     pub fn with_plugins(mut self, plugins: PluginHost) -> Self {
         self.plugins = plugins;
         self
@@ -150,6 +167,8 @@ impl Service {
         &self.plugins
     }
 
+    /// The storage every write of this service goes through: the backend,
+    /// with each commit's log entries passed on to the live feed.
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.storage
     }
@@ -214,8 +233,10 @@ impl Service {
     /// behind its back, as another process would (`tests/cached_tokens.rs`
     /// covers the cache).
     fn for_tests(storage: Arc<dyn Storage>) -> Self {
+        let feed = LogFeed::default();
         Service {
-            storage,
+            storage: Arc::new(FeedingStorage::new(storage, feed.clone())),
+            feed,
             auth_cache: Arc::new(AuthCache::new(Duration::ZERO)),
             settings: ServiceSettings::default(),
             passwords: Arc::new(PasswordHasher::for_tests()),

@@ -50,3 +50,30 @@ impl From<usergraph_core::LogResult> for LogResult {
         }
     }
 }
+
+/// What happened to a user, in a `userChanged` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum UserChangeKind {
+    Created,
+    /// Profile, custom data, identifiers, password, identities, or a
+    /// sign-in (`lastSignInAt`).
+    Updated,
+    Deleted,
+    Suspended,
+    Unsuspended,
+    RolesChanged,
+}
+
+impl From<usergraph_core::service::UserChangeKind> for UserChangeKind {
+    fn from(value: usergraph_core::service::UserChangeKind) -> Self {
+        use usergraph_core::service::UserChangeKind as Core;
+        match value {
+            Core::Created => Self::Created,
+            Core::Updated => Self::Updated,
+            Core::Deleted => Self::Deleted,
+            Core::Suspended => Self::Suspended,
+            Core::Unsuspended => Self::Unsuspended,
+            Core::RolesChanged => Self::RolesChanged,
+        }
+    }
+}

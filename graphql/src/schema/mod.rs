@@ -5,6 +5,7 @@ mod context;
 pub mod enums;
 pub mod filter;
 pub mod inputs;
+pub mod live;
 pub mod logs;
 pub mod order;
 pub mod roles;
@@ -13,7 +14,7 @@ pub mod session;
 pub mod tokens;
 pub mod users;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 use usergraph_core::Service;
 
 use crate::introspection::RefuseIntrospection;
@@ -30,7 +31,7 @@ pub struct Mutation(
     session::SessionMutation,
 );
 
-pub type UsergraphSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type UsergraphSchema = Schema<Query, Mutation, live::Subscription>;
 
 /// The schema with its limits, serving `service`. Each request must add
 /// its `Caller` and its `Loaders` (the router does).
@@ -45,8 +46,8 @@ pub fn sdl() -> String {
 
 pub(crate) fn schema_builder(
     settings: &ApiSettings,
-) -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+) -> async_graphql::SchemaBuilder<Query, Mutation, live::Subscription> {
+    let builder = Schema::build(Query::default(), Mutation::default(), live::Subscription)
         // QueryLimits refuses deeper documents first, with LIMIT_EXCEEDED.
         .limit_recursive_depth(MAX_SELECTION_NESTING)
         .extension(QueryLimits {

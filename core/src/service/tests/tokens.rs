@@ -22,8 +22,10 @@ use crate::time;
 
 /// A service over `memory` with `settings` and cheap password hashing.
 pub(super) fn service_with(memory: Arc<Memory>, settings: ServiceSettings) -> Service {
+    let feed = LogFeed::default();
     Service {
-        storage: memory,
+        storage: Arc::new(FeedingStorage::new(memory, feed.clone())),
+        feed,
         throttle: Arc::new(Throttle::new(settings.throttle)),
         auth_cache: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
         settings,
