@@ -4,6 +4,7 @@
 
 mod access;
 mod admin;
+mod live;
 mod transfer;
 
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 pub use self::access::AccessArgs;
 pub use self::admin::{AdminArgs, AdminCommand, TokenArgs};
+pub use self::live::LiveArgs;
 pub use self::transfer::{ExportArgs, ImportArgs, ImportFormat};
 use crate::backend::StoreSettings;
 use crate::config::{self, Config, LogFormat};
@@ -182,6 +184,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub access: AccessArgs,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 impl ServeArgs {
@@ -227,6 +232,7 @@ impl ServeArgs {
             self.shutdown_timeout_secs,
         );
         self.access.apply(config);
+        self.live.apply(config);
     }
 }
 
@@ -312,6 +318,39 @@ mod tests {
         let mut config = Config::default();
         args.apply(&mut config);
         config
+    }
+
+    #[test]
+    fn live_flags_override_the_configuration() {
+        let config = served(&[
+            "usergraph",
+            "--live-max-connections-per-token",
+            "2",
+            "--live-max-subscriptions-per-connection",
+            "3",
+            "--live-max-message-bytes",
+            "4096",
+            "--live-keepalive-secs",
+            "5",
+            "--live-idle-timeout-secs",
+            "6",
+            "--live-buffer",
+            "7",
+            "--live-recheck-secs",
+            "8",
+        ]);
+        assert_eq!(
+            (
+                config.live_max_connections_per_token,
+                config.live_max_subscriptions_per_connection,
+                config.live_max_message_bytes,
+                config.live_keepalive_secs,
+                config.live_idle_timeout_secs,
+                config.live_buffer,
+                config.live_recheck_secs,
+            ),
+            (2, 3, 4096, 5, 6, 7, 8)
+        );
     }
 
     #[test]

@@ -451,6 +451,36 @@ mod tests {
     }
 
     #[test]
+    fn live_settings_reach_the_api_and_the_service_and_zeros_are_refused() {
+        for key in [
+            "live_keepalive_secs",
+            "live_idle_timeout_secs",
+            "live_recheck_secs",
+            "live_buffer",
+            "live_max_subscriptions_per_connection",
+            "live_max_connections_per_token",
+        ] {
+            let err = from_toml(&format!("{key} = 0\n")).unwrap_err();
+            assert!(err.contains(&format!("{key} must be at least 1")), "{err}");
+        }
+        let config = from_toml(
+            "live_max_connections_per_token = 2\nlive_max_subscriptions_per_connection = 3\n\
+             live_max_message_bytes = 4096\nlive_keepalive_secs = 5\nlive_idle_timeout_secs = 6\n\
+             live_buffer = 7\nlive_recheck_secs = 8\n",
+        )
+        .unwrap();
+        let api = config.api_settings();
+        assert_eq!(api.max_live_connections_per_token, 2);
+        assert_eq!(api.max_subscriptions_per_connection, 3);
+        assert_eq!(api.max_live_message_bytes, 4096);
+        assert_eq!(api.live_keepalive, Duration::from_secs(5));
+        assert_eq!(api.live_idle_timeout, Duration::from_secs(6));
+        let service = config.service_settings();
+        assert_eq!(service.live_buffer, 7);
+        assert_eq!(service.live_recheck, Duration::from_secs(8));
+    }
+
+    #[test]
     fn a_zero_request_timeout_is_refused() {
         let err = from_toml("request_timeout_secs = 0\n").unwrap_err();
         assert!(err.contains("request_timeout_secs"), "{err}");
