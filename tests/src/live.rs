@@ -153,6 +153,16 @@ impl LiveClient {
         }
     }
 
+    /// The first message of `id` that is not data: its error or its end.
+    pub async fn end(&mut self, id: &str) -> Event {
+        loop {
+            match self.next(id).await {
+                Event::Data(_) => continue,
+                other => return other,
+            }
+        }
+    }
+
     /// The data of the next message of `id`, failing on anything else.
     pub async fn next_data(&mut self, id: &str) -> Value {
         match self.next(id).await {
@@ -181,6 +191,21 @@ impl LiveClient {
                 Some(Ok(Message::Close(frame))) => return Err(frame),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return Err(None),
+            }
+        }
+    }
+
+    /// Reads without answering pings until the server closes the
+    /// connection; its close frame.
+    pub async fn silent_until_closed(&mut self) -> Option<CloseFrame> {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.socket.next())
+                .await
+                .expect("a message arrives in time");
+            match message {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
             }
         }
     }

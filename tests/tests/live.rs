@@ -206,12 +206,7 @@ async fn a_revoked_token_ends_its_subscriptions_within_seconds() {
         )
         .await;
     // The revocation's own entry may come first; the end follows.
-    let ended = loop {
-        match client.next("logs").await {
-            Event::Data(_) => continue,
-            other => break other,
-        }
-    };
+    let ended = client.end("logs").await;
     assert_eq!(ended.code(), Some("UNAUTHENTICATED"), "{ended:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(client.next("logs").await, Event::Complete);
@@ -231,12 +226,7 @@ async fn a_permission_taken_from_the_role_ends_the_subscription() {
             json!({ "id": auditor.role_id }),
         )
         .await;
-    let ended = loop {
-        match client.next("logs").await {
-            Event::Data(_) => continue,
-            other => break other,
-        }
-    };
+    let ended = client.end("logs").await;
     assert_eq!(ended.code(), Some("FORBIDDEN"), "{ended:?}");
 }
 
@@ -471,4 +461,19 @@ async fn the_server_pings_and_closes_idle_and_uninitialised_connections() {
     let mut silent = LiveClient::open(&server).await;
     let frame = silent.closed().await.expect("a close frame");
     assert_eq!(u16::from(frame.code), 4408, "{frame:?}");
+}
+
+#[tokio::test]
+async fn a_client_that_never_answers_the_pings_is_closed() {
+    let server = TestServer::with_settings(ApiSettings {
+        live_keepalive: Duration::from_millis(300),
+        ..ApiSettings::default()
+    })
+    .await;
+    let mut deaf = LiveClient::connect(&server, server.admin_token()).await;
+    let started = Instant::now();
+    let frame = deaf.silent_until_closed().await.expect("a close frame");
+    assert_eq!(u16::from(frame.code), 3008, "{frame:?}");
+    // Twice the ping period and a second of grace.
+    assert!(started.elapsed() < Duration::from_secs(3));
 }
