@@ -14,22 +14,27 @@
 //! after it), and the stamps in flight hold back only the entries that
 //! sort after them.
 //!
-//! The feed sees the commits of this process. Several processes sharing a
-//! PostgreSQL database each see their own.
+//! On a store only this process writes (redb, sled), the feed is fed by
+//! this process's commits. On a store several processes write
+//! (PostgreSQL, see [`crate::Storage::log_commits`]), it reads every
+//! commit from the store when the store signals one, whichever process
+//! made it ([`pump`]); the store keeps entries in commit order there.
 
+mod pump;
 mod storage;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::TimeDelta;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::ids::LogId;
 use crate::model::LogEntry;
 use crate::storage::WriteOp;
 use crate::time::Timestamp;
 
+pub(crate) use pump::spawn as spawn_pump;
 pub use storage::FeedingStorage;
 
 /// Where an entry sorts in the log: `(createdAt, id)`, oldest first.
@@ -55,6 +60,10 @@ pub struct LogFeed {
 struct Inner {
     state: Mutex<State>,
     sender: broadcast::Sender<Arc<LogEntry>>,
+    /// False until a feed read from the store knows where the store was
+    /// when it started: a subscription begun before would not know what
+    /// to replay.
+    started: watch::Sender<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -106,8 +115,24 @@ impl LogFeed {
             inner: Arc::new(Inner {
                 state: Mutex::default(),
                 sender,
+                started: watch::Sender::new(true),
             }),
         }
+    }
+
+    /// A feed that will read from the store: subscriptions wait for
+    /// [`Self::start_after`].
+    pub(crate) fn read_from_store(buffer: usize) -> Self {
+        let feed = LogFeed::new(buffer);
+        feed.inner.started.send_replace(false);
+        feed
+    }
+
+    /// Waits until subscriptions can begin.
+    pub(crate) async fn started(&self) {
+        let mut started = self.inner.started.subscribe();
+        // The sender lives as long as the feed.
+        let _ = started.wait_for(|started| *started).await;
     }
 
     /// Starts receiving the entries released from now on.
@@ -116,6 +141,36 @@ impl LogFeed {
         Subscription {
             receiver: self.inner.sender.subscribe(),
             released: state.released.clone(),
+        }
+    }
+
+    /// The last entry released, if any.
+    pub(crate) fn released(&self) -> Option<Position> {
+        self.state().released.clone()
+    }
+
+    /// Where a feed read from the store starts: after `newest`, what the
+    /// store held when it started (subscribers replay that).
+    pub(crate) fn start_after(&self, newest: Option<crate::query::LogSortKey>) {
+        let mut state = self.state();
+        if state.released.is_none() {
+            state.released = newest.map(|key| (key.created_at, key.id));
+        }
+        drop(state);
+        self.inner.started.send_replace(true);
+    }
+
+    /// Releases entries read from the store, oldest first, skipping any
+    /// at or before the last one released.
+    pub(crate) fn release_stored(&self, entries: Vec<LogEntry>) {
+        let mut state = self.state();
+        for entry in entries {
+            let at = position(&entry);
+            if state.released.as_ref().is_some_and(|done| at <= *done) {
+                continue;
+            }
+            state.released = Some(at);
+            let _ = self.inner.sender.send(Arc::new(entry));
         }
     }
 

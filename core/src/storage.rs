@@ -186,4 +186,20 @@ pub trait Storage: Send + Sync + Debug + 'static {
     fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
         None
     }
+
+    /// For stores that several processes write at once (PostgreSQL): a
+    /// signal that changes after any of them commits log entries, and
+    /// after the backend lost sight of commits for a while (a dropped
+    /// connection), so that each process's live feed reads what was
+    /// committed from the store itself. Such a store must also keep log
+    /// entries in commit order: each commit's entries are stored after
+    /// every entry committed before it (an entry that would sort at or
+    /// before the newest committed one is stored 1 µs after it), so that
+    /// reading the entries after the last one seen misses none.
+    ///
+    /// `None` (the default): this process is the store's only writer, and
+    /// the service feeds its subscribers from its own commits.
+    fn log_commits(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }

@@ -133,6 +133,10 @@ impl Storage for TimedStorage {
     fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
         self.inner.shared_attempts()
     }
+
+    fn log_commits(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.inner.log_commits()
+    }
 }
 
 #[cfg(test)]

@@ -152,4 +152,8 @@ impl Storage for CountingStorage {
     fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
         self.inner.shared_attempts()
     }
+
+    fn log_commits(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.inner.log_commits()
+    }
 }

@@ -49,7 +49,8 @@ pub struct TestServer {
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
-    _dir: tempfile::TempDir,
+    /// The redb store's directory, when the server made one.
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// A user made by [`TestServer::user_with_permissions`], with a personal
@@ -90,14 +91,55 @@ impl TestServer {
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let redb = usergraph_redb::RedbStorage::open(dir.path().join("usergraph.redb")).unwrap();
-        let storage = Arc::new(CountingStorage::new(Arc::new(redb)));
+        Self::serving(Arc::new(redb), settings, service_settings, None, Some(dir)).await
+    }
+
+    /// A second instance over the store `first` serves (a database several
+    /// processes share), acting with the same admin.
+    pub async fn beside(first: &TestServer, store: Arc<dyn Storage>) -> Self {
+        Self::serving(
+            store,
+            ApiSettings::default(),
+            ServiceSettings::default(),
+            Some(first),
+            None,
+        )
+        .await
+    }
+
+    /// An instance over `store`, which it bootstraps.
+    pub async fn on_store(store: Arc<dyn Storage>) -> Self {
+        Self::serving(
+            store,
+            ApiSettings::default(),
+            ServiceSettings::default(),
+            None,
+            None,
+        )
+        .await
+    }
+
+    async fn serving(
+        store: Arc<dyn Storage>,
+        settings: ApiSettings,
+        service_settings: ServiceSettings,
+        sharing: Option<&TestServer>,
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
+        let storage = Arc::new(CountingStorage::new(store));
         let service =
             Service::new(Arc::clone(&storage) as Arc<dyn Storage>, service_settings).unwrap();
-        let bootstrap = service
-            .bootstrap()
-            .await
-            .unwrap()
-            .expect("an empty store is bootstrapped");
+        let (admin_id, admin_token) = match sharing {
+            Some(first) => (first.admin_id.clone(), first.admin_token.clone()),
+            None => {
+                let bootstrap = service
+                    .bootstrap()
+                    .await
+                    .unwrap()
+                    .expect("an empty store is bootstrapped");
+                (bootstrap.user.id.to_string(), bootstrap.secret)
+            }
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -109,8 +151,8 @@ impl TestServer {
             address,
             storage,
             service,
-            admin_id: bootstrap.user.id.to_string(),
-            admin_token: bootstrap.secret,
+            admin_id,
+            admin_token,
             client: reqwest::Client::builder()
                 .user_agent(USER_AGENT)
                 .build()

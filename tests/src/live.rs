@@ -219,3 +219,71 @@ impl LiveClient {
         }
     }
 }
+
+/// The newest log entry's cursor and id.
+pub async fn newest_entry(server: &TestServer) -> (String, String) {
+    let data = server
+        .data(
+            "{ logs(first: 1) { edges { cursor node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let edge = &data["logs"]["edges"][0];
+    (
+        edge["cursor"].as_str().unwrap().to_owned(),
+        edge["node"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The cursor of the newest entry about user `id`, as its `logs` list
+/// gives it: where a subscription filtered to that user resumes.
+pub async fn newest_cursor_of(server: &TestServer, id: &str) -> String {
+    let data = server
+        .data(
+            "query($id: ID!) { user(id: $id) { logs(first: 1) { edges { cursor } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    data["user"]["logs"]["edges"][0]["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every entry's id, oldest first, after the entry `after_id`.
+pub async fn stored_ids_after(server: &TestServer, after_id: &str) -> Vec<String> {
+    let mut newest_first = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let data = server
+            .data(
+                "query($after: String) { logs(first: 100, after: $after) {
+                    pageInfo { hasNextPage endCursor } nodes { id } } }",
+                json!({ "after": after }),
+            )
+            .await;
+        let logs = &data["logs"];
+        for node in logs["nodes"].as_array().unwrap() {
+            let id = node["id"].as_str().unwrap().to_owned();
+            if id == after_id {
+                newest_first.reverse();
+                return newest_first;
+            }
+            newest_first.push(id);
+        }
+        assert_eq!(
+            logs["pageInfo"]["hasNextPage"], true,
+            "{after_id} not found"
+        );
+        after = logs["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+}
+
+/// The id of a `logAdded` event's entry.
+pub fn event_id(data: &Value) -> String {
+    data["logAdded"]["node"]["id"].as_str().unwrap().to_owned()
+}
+
+/// The `logAdded` subscription of the tests: every entry after a cursor.
+pub const LOG_ADDED: &str = "subscription($filter: LogFilter, $after: String) {
+    logAdded(filter: $filter, after: $after) { cursor node { id key userId } } }";

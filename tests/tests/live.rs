@@ -12,79 +12,15 @@ use usergraph::ApiSettings;
 use usergraph_core::service::CreateUser;
 use usergraph_core::{Caller, ServiceSettings};
 use usergraph_tests::TestServer;
-use usergraph_tests::live::{Event, LiveClient};
-
-const LOG_ADDED: &str = "subscription($filter: LogFilter, $after: String) {
-    logAdded(filter: $filter, after: $after) { cursor node { id key userId } } }";
+use usergraph_tests::live::{
+    Event, LOG_ADDED, LiveClient, newest_cursor_of, newest_entry, stored_ids_after,
+};
 
 const USER_CHANGED: &str = "subscription($id: ID, $after: String) {
     userChanged(id: $id, after: $after) { kind userId user { id name isSuspended roles { name } } log { node { key } } } }";
 
 const TOUCH: &str =
     "mutation($id: ID!, $n: Int!) { updateUserCustomData(id: $id, customData: { n: $n }) { id } }";
-
-/// The newest log entry's cursor and id.
-async fn newest_entry(server: &TestServer) -> (String, String) {
-    let data = server
-        .data(
-            "{ logs(first: 1) { edges { cursor node { id } } } }",
-            json!({}),
-        )
-        .await;
-    let edge = &data["logs"]["edges"][0];
-    (
-        edge["cursor"].as_str().unwrap().to_owned(),
-        edge["node"]["id"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// The cursor of the newest entry about user `id`, as its `logs` list
-/// gives it: where a subscription filtered to that user resumes.
-async fn newest_cursor_of(server: &TestServer, id: &str) -> String {
-    let data = server
-        .data(
-            "query($id: ID!) { user(id: $id) { logs(first: 1) { edges { cursor } } } }",
-            json!({ "id": id }),
-        )
-        .await;
-    data["user"]["logs"]["edges"][0]["cursor"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Every entry's id, oldest first, after the entry `after_id`.
-async fn stored_ids_after(server: &TestServer, after_id: &str) -> Vec<String> {
-    let mut newest_first = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let data = server
-            .data(
-                "query($after: String) { logs(first: 100, after: $after) {
-                    pageInfo { hasNextPage endCursor } nodes { id } } }",
-                json!({ "after": after }),
-            )
-            .await;
-        let logs = &data["logs"];
-        for node in logs["nodes"].as_array().unwrap() {
-            let id = node["id"].as_str().unwrap().to_owned();
-            if id == after_id {
-                newest_first.reverse();
-                return newest_first;
-            }
-            newest_first.push(id);
-        }
-        assert_eq!(
-            logs["pageInfo"]["hasNextPage"], true,
-            "{after_id} not found"
-        );
-        after = logs["pageInfo"]["endCursor"].as_str().map(str::to_owned);
-    }
-}
-
-fn event_id(data: &Value) -> String {
-    data["logAdded"]["node"]["id"].as_str().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn log_added_replays_then_goes_live_with_no_gap_and_no_repeat_under_concurrent_writers() {
@@ -127,7 +63,9 @@ async fn log_added_replays_then_goes_live_with_no_gap_and_no_repeat_under_concur
     assert!(expected.len() >= WRITES, "{} entries", expected.len());
     let mut received = Vec::new();
     while received.len() < expected.len() {
-        received.push(event_id(&client.next_data("all").await));
+        received.push(usergraph_tests::live::event_id(
+            &client.next_data("all").await,
+        ));
     }
     assert_eq!(received, expected, "in log order, none missing, none twice");
 }
@@ -155,7 +93,7 @@ async fn a_resumed_subscription_starts_after_the_cursor_of_the_last_event() {
     for _ in 0..3 {
         let data = client.next_data("b").await;
         assert_eq!(data["logAdded"]["node"]["key"], "User.CustomData.Updated");
-        payloads.push(event_id(&data));
+        payloads.push(usergraph_tests::live::event_id(&data));
     }
     let (_, newest) = newest_entry(&server).await;
     assert_eq!(payloads.last(), Some(&newest));
@@ -248,7 +186,9 @@ async fn a_reader_that_falls_behind_gets_lagged_with_a_cursor_and_resumes_withou
         .await;
     // Once this write's entry arrives, the subscription is live.
     server.data(TOUCH, json!({ "id": marker, "n": 1 })).await;
-    let mut received = vec![event_id(&client.next_data("a").await)];
+    let mut received = vec![usergraph_tests::live::event_id(
+        &client.next_data("a").await,
+    )];
     // One bulk write releases 50 entries at once, more than the buffer.
     let inputs: Vec<CreateUser> = (0..50)
         .map(|i| CreateUser {
@@ -266,7 +206,7 @@ async fn a_reader_that_falls_behind_gets_lagged_with_a_cursor_and_resumes_withou
 
     let lagged = loop {
         match client.next("a").await {
-            Event::Data(data) => received.push(event_id(&data)),
+            Event::Data(data) => received.push(usergraph_tests::live::event_id(&data)),
             other => break other,
         }
     };
@@ -282,7 +222,9 @@ async fn a_reader_that_falls_behind_gets_lagged_with_a_cursor_and_resumes_withou
         .subscribe("b", LOG_ADDED, json!({ "after": resume }))
         .await;
     while received.len() < expected.len() {
-        received.push(event_id(&client.next_data("b").await));
+        received.push(usergraph_tests::live::event_id(
+            &client.next_data("b").await,
+        ));
     }
     assert_eq!(received, expected);
 }

@@ -21,12 +21,14 @@ use usergraph_core::storage::new_user_group;
 use usergraph_core::{Entity, Error, LogEntry, Result, RoleId, Timestamp, UserId, WriteOp};
 
 use crate::error::{FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, db_error, internal, unique_violation};
+use crate::log_order::LogOrder;
 use crate::rows::UserRow;
 use crate::write;
 
 /// Each group as its own commit would do it; see the module docs.
 pub(crate) async fn commit_each(
     pool: &PgPool,
+    order: &LogOrder,
     groups: Vec<Vec<WriteOp>>,
 ) -> Result<Vec<Result<()>>> {
     let mut results = Vec::with_capacity(groups.len());
@@ -38,10 +40,10 @@ pub(crate) async fn commit_each(
         }
         if run.is_empty() {
             if let Some(ops) = groups.next() {
-                results.push(single(pool, &ops).await?);
+                results.push(single(pool, order, &ops).await?);
             }
         } else {
-            results.extend(copy_run(pool, run).await?);
+            results.extend(copy_run(pool, order, run).await?);
         }
     }
     Ok(results)
@@ -53,8 +55,8 @@ fn is_constraint_violation(error: &sqlx::Error) -> bool {
 }
 
 /// A group's own error, or the call's when storage itself failed.
-async fn single(pool: &PgPool, ops: &[WriteOp]) -> Result<Result<()>> {
-    match write::commit(pool, ops).await {
+async fn single(pool: &PgPool, order: &LogOrder, ops: &[WriteOp]) -> Result<Result<()>> {
+    match write::commit(pool, order, ops).await {
         Err(e @ Error::Internal(_)) => Err(e),
         outcome => Ok(outcome),
     }
@@ -226,7 +228,11 @@ fn violated(constraint: &str) -> Error {
         .unwrap_or_else(|| Error::internal(format!("no error for constraint {constraint}")))
 }
 
-async fn copy_run(pool: &PgPool, run: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {
+async fn copy_run(
+    pool: &PgPool,
+    order: &LogOrder,
+    run: Vec<Vec<WriteOp>>,
+) -> Result<Vec<Result<()>>> {
     let mut rows = Vec::with_capacity(run.len());
     for ops in &run {
         if let Some(user) = new_user_group(ops) {
@@ -254,18 +260,19 @@ async fn copy_run(pool: &PgPool, run: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()
     if files.users.is_empty() {
         return Ok(results);
     }
-    match files.copy(pool).await {
+    match files.copy(pool, order).await {
         Ok(()) => Ok(results),
         // A concurrent writer got in between: one commit per group says
         // which groups still can be written.
-        Err(e) if is_constraint_violation(&e) => {
+        Err(CopyError::Database(e)) if is_constraint_violation(&e) => {
             let mut results = Vec::with_capacity(run.len());
             for ops in &run {
-                results.push(single(pool, ops).await?);
+                results.push(single(pool, order, ops).await?);
             }
             Ok(results)
         }
-        Err(e) => Err(internal(e)),
+        Err(CopyError::Database(e)) => Err(internal(e)),
+        Err(CopyError::Order(e)) => Err(e),
     }
 }
 
@@ -274,7 +281,9 @@ async fn copy_run(pool: &PgPool, run: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()
 struct CopyFiles {
     users: String,
     users_roles: String,
-    logs: String,
+    /// Rendered in the copy's transaction: an entry may have to move
+    /// after the newest committed one (see `log_order.rs`).
+    logs: Vec<LogEntry>,
 }
 
 const COPY_USERS: &str = "COPY users (id, username, primary_email, primary_phone, name, avatar, \
@@ -329,30 +338,11 @@ impl CopyFiles {
         for role in roles {
             csv_row(&mut self.users_roles, &[Some(&row.id), Some(role.as_str())]);
         }
-        for entry in logged(ops) {
-            let (payload, created_at) = (entry.payload.to_string(), stamp(entry.created_at));
-            csv_row(
-                &mut self.logs,
-                &[
-                    Some(entry.id.as_str()),
-                    Some(&entry.key),
-                    Some(entry.result.as_str()),
-                    entry.user_id.as_ref().map(UserId::as_str),
-                    entry.role_id.as_ref().map(RoleId::as_str),
-                    entry.actor_id.as_ref().map(UserId::as_str),
-                    entry.token_id.as_deref(),
-                    entry.ip.as_deref(),
-                    entry.user_agent.as_deref(),
-                    Some(&payload),
-                    entry.error.as_deref(),
-                    Some(&created_at),
-                ],
-            );
-        }
+        self.logs.extend(logged(ops).cloned());
     }
 
     /// Copies the three files in one transaction: all of it or nothing.
-    async fn copy(&self, pool: &PgPool) -> std::result::Result<(), sqlx::Error> {
+    async fn copy(&self, pool: &PgPool, order: &LogOrder) -> std::result::Result<(), CopyError> {
         let mut tx = pool.begin().await?;
         // The statement timeout guards requests against runaway queries; a
         // copy is bounded by its chunk, but under load it can outlast a
@@ -360,10 +350,18 @@ impl CopyFiles {
         sqlx::query("SET LOCAL statement_timeout = 0")
             .execute(&mut *tx)
             .await?;
+        let mut logs = String::new();
+        if !self.logs.is_empty() {
+            let floor = order.enter(&mut tx).await.map_err(CopyError::Order)?;
+            for entry in &self.logs {
+                let moved = floor.as_ref().and_then(|floor| floor.place(entry));
+                log_row(&mut logs, moved.as_ref().unwrap_or(entry));
+            }
+        }
         for (statement, data) in [
             (COPY_USERS, &self.users),
             (COPY_USERS_ROLES, &self.users_roles),
-            (COPY_LOGS, &self.logs),
+            (COPY_LOGS, &logs),
         ] {
             if data.is_empty() {
                 continue;
@@ -372,8 +370,43 @@ impl CopyFiles {
             copy.send(data.as_bytes()).await?;
             copy.finish().await?;
         }
-        tx.commit().await
+        Ok(tx.commit().await?)
     }
+}
+
+/// Why a copy failed: the database refused it, or the log order could not
+/// be taken.
+enum CopyError {
+    Database(sqlx::Error),
+    Order(Error),
+}
+
+impl From<sqlx::Error> for CopyError {
+    fn from(error: sqlx::Error) -> Self {
+        CopyError::Database(error)
+    }
+}
+
+/// One `logs` CSV line.
+fn log_row(out: &mut String, entry: &LogEntry) {
+    let (payload, created_at) = (entry.payload.to_string(), stamp(entry.created_at));
+    csv_row(
+        out,
+        &[
+            Some(entry.id.as_str()),
+            Some(&entry.key),
+            Some(entry.result.as_str()),
+            entry.user_id.as_ref().map(UserId::as_str),
+            entry.role_id.as_ref().map(RoleId::as_str),
+            entry.actor_id.as_ref().map(UserId::as_str),
+            entry.token_id.as_deref(),
+            entry.ip.as_deref(),
+            entry.user_agent.as_deref(),
+            Some(&payload),
+            entry.error.as_deref(),
+            Some(&created_at),
+        ],
+    );
 }
 
 /// One CSV line: `None` is SQL NULL (an empty field); a value is quoted,

@@ -1,12 +1,15 @@
 //! Opening the pool and applying the embedded migrations.
 
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use tokio::sync::watch;
 use usergraph_core::{Error, Result};
 
 use crate::error::internal;
+use crate::log_order::LogOrder;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -44,6 +47,9 @@ impl Default for PostgresOptions {
 pub struct PostgresStorage {
     pool: PgPool,
     schema: Option<String>,
+    log_order: LogOrder,
+    /// The commit signal, listened for from its first use on.
+    log_commits: Arc<OnceLock<watch::Receiver<u64>>>,
 }
 
 impl PostgresStorage {
@@ -72,6 +78,8 @@ impl PostgresStorage {
             .map_err(internal)?;
         let storage = PostgresStorage {
             pool,
+            log_order: LogOrder::new(options.schema.as_deref()),
+            log_commits: Arc::default(),
             schema: options.schema,
         };
         if options.migrate {
@@ -100,6 +108,24 @@ impl PostgresStorage {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    pub(crate) fn log_order(&self) -> &LogOrder {
+        &self.log_order
+    }
+
+    /// The signal of log commits; `None` outside a Tokio runtime, where
+    /// nothing could listen.
+    pub(crate) fn log_commit_signal(&self) -> Option<watch::Receiver<u64>> {
+        if let Some(signal) = self.log_commits.get() {
+            return Some(signal.clone());
+        }
+        tokio::runtime::Handle::try_current().ok()?;
+        Some(
+            self.log_commits
+                .get_or_init(|| self.log_order.listen(&self.pool))
+                .clone(),
+        )
     }
 }
 

@@ -12,6 +12,7 @@ mod connect;
 mod cursor_key;
 mod error;
 mod filter;
+mod log_order;
 mod order;
 mod rows;
 mod search;

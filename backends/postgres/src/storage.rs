@@ -63,11 +63,11 @@ fn in_order<T: Clone>(ids: &[impl AsRef<str>], found: Vec<T>, id_of: fn(&T) -> &
 #[async_trait]
 impl Storage for PostgresStorage {
     async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
-        write::commit(self.pool(), &ops).await
+        write::commit(self.pool(), self.log_order(), &ops).await
     }
 
     async fn commit_each(&self, groups: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {
-        bulk::commit_each(self.pool(), groups).await
+        bulk::commit_each(self.pool(), self.log_order(), groups).await
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<User>> {
@@ -200,5 +200,9 @@ impl Storage for PostgresStorage {
 
     fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
         Some(Arc::new(PostgresAttempts::new(self.pool().clone())))
+    }
+
+    fn log_commits(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.log_commit_signal()
     }
 }

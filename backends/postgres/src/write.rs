@@ -12,11 +12,13 @@ use usergraph_core::validate::identifier_key;
 use usergraph_core::{Entity, Error, LogEntry, Result, Role, RoleId, User, UserId, WriteOp};
 
 use crate::error::{FOREIGN_KEY_VIOLATION, db_error, internal, write_error};
+use crate::log_order::LogOrder;
 use crate::rows::{UserRow, version_to_db};
 use crate::tokens;
 
-/// Applies `ops` in order in one transaction; the first error rolls back all.
-pub(crate) async fn commit(pool: &PgPool, ops: &[WriteOp]) -> Result<()> {
+/// Applies `ops` in order in one transaction; the first error rolls back
+/// all. Log entries go in commit order (see `log_order.rs`).
+pub(crate) async fn commit(pool: &PgPool, order: &LogOrder, ops: &[WriteOp]) -> Result<()> {
     let mut tx = pool.begin().await.map_err(internal)?;
     if ops
         .iter()
@@ -29,8 +31,19 @@ pub(crate) async fn commit(pool: &PgPool, ops: &[WriteOp]) -> Result<()> {
             .await
             .map_err(internal)?;
     }
+    let floor = if ops.iter().any(|op| matches!(op, WriteOp::AppendLog(_))) {
+        order.enter(&mut tx).await?
+    } else {
+        None
+    };
     for op in ops {
         // Returning drops `tx`, which rolls the transaction back.
+        if let (WriteOp::AppendLog(entry), Some(floor)) = (op, &floor)
+            && let Some(moved) = floor.place(entry)
+        {
+            append_log(&mut tx, &moved).await?;
+            continue;
+        }
         apply(&mut tx, op).await?;
     }
     tx.commit().await.map_err(write_error)

@@ -22,11 +22,20 @@ use crate::throttle::AttemptStore;
 pub struct FeedingStorage {
     inner: Arc<dyn Storage>,
     feed: LogFeed,
+    /// Whether other processes write the store too: then the feed reads
+    /// every commit from the store (see [`super::pump`]), this process's
+    /// own included, and commits only pass through here.
+    shared: bool,
 }
 
 impl FeedingStorage {
     pub fn new(inner: Arc<dyn Storage>, feed: LogFeed) -> Self {
-        FeedingStorage { inner, feed }
+        let shared = inner.log_commits().is_some();
+        FeedingStorage {
+            inner,
+            feed,
+            shared,
+        }
     }
 }
 
@@ -73,6 +82,9 @@ impl Drop for Outcome {
 #[async_trait]
 impl Storage for FeedingStorage {
     async fn commit(&self, mut ops: Vec<WriteOp>) -> Result<()> {
+        if self.shared {
+            return self.inner.commit(ops).await;
+        }
         let stamped = self.feed.stamp(std::iter::once(&mut ops));
         if stamped.is_empty() {
             return self.inner.commit(ops).await;
@@ -92,6 +104,9 @@ impl Storage for FeedingStorage {
     }
 
     async fn commit_each(&self, mut groups: Vec<Vec<WriteOp>>) -> Result<Vec<Result<()>>> {
+        if self.shared {
+            return self.inner.commit_each(groups).await;
+        }
         let stamped = self.feed.stamp(groups.iter_mut());
         if stamped.is_empty() {
             return self.inner.commit_each(groups).await;
@@ -177,5 +192,9 @@ impl Storage for FeedingStorage {
 
     fn shared_attempts(&self) -> Option<Arc<dyn AttemptStore>> {
         self.inner.shared_attempts()
+    }
+
+    fn log_commits(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.inner.log_commits()
     }
 }

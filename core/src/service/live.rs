@@ -172,6 +172,7 @@ impl Service {
         let after = after
             .map(|raw| cursor::decode_log(&cursors, raw, "after"))
             .transpose()?;
+        self.feed.started().await;
         let event = |log| futures::future::ready(Ok(Some(log)));
         Ok(self.spawn_live(subscriber, audience, filter, cursors, after, event))
     }
@@ -202,6 +203,7 @@ impl Service {
         let after = after
             .map(|raw| cursor::decode_log(&cursors, raw, "after"))
             .transpose()?;
+        self.feed.started().await;
         let storage = Arc::clone(&self.storage);
         let changes = move |log: LiveLog| {
             let storage = Arc::clone(&storage);

@@ -139,7 +139,22 @@ impl Service {
                 .remembering_clear_addresses(settings.auth_cache_ttl),
             None => Throttle::new(settings.throttle),
         };
-        let feed = LogFeed::new(settings.live_buffer);
+        let signal = storage.log_commits();
+        let feed = match signal {
+            Some(_) => LogFeed::read_from_store(settings.live_buffer),
+            None => LogFeed::new(settings.live_buffer),
+        };
+        if let Some(signal) = signal {
+            if tokio::runtime::Handle::try_current().is_err() {
+                return Err(crate::Error::Validation {
+                    field: None,
+                    message: "make the service inside a Tokio runtime: on a store that several \
+                              processes write, its live feed reads commits on a task of its own"
+                        .to_owned(),
+                });
+            }
+            crate::feed::spawn_pump(&storage, feed.clone(), signal);
+        }
         let storage: Arc<dyn Storage> = Arc::new(FeedingStorage::new(storage, feed.clone()));
         Ok(Service {
             storage,
