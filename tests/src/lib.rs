@@ -109,14 +109,12 @@ impl TestServer {
 
     /// An instance over `store`, which it bootstraps.
     pub async fn on_store(store: Arc<dyn Storage>) -> Self {
-        Self::serving(
-            store,
-            ApiSettings::default(),
-            ServiceSettings::default(),
-            None,
-            None,
-        )
-        .await
+        Self::on_store_with(store, ApiSettings::default()).await
+    }
+
+    /// [`Self::on_store`] with `settings`.
+    pub async fn on_store_with(store: Arc<dyn Storage>, settings: ApiSettings) -> Self {
+        Self::serving(store, settings, ServiceSettings::default(), None, None).await
     }
 
     async fn serving(

@@ -52,6 +52,14 @@ impl Fixture {
             _guard,
         } = self;
         let reopen = reopen.expect("the backend gave the suite a way to reopen its store");
+        // On a store several processes write, a dropped service's live
+        // feed may still be reading it: it lets go when that read ends.
+        for _ in 0..100 {
+            if Arc::strong_count(&storage) == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         assert_eq!(
             Arc::strong_count(&storage),
             1,
