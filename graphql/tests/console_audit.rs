@@ -566,3 +566,67 @@ async fn browser_audit_log_with_logs_read_alone_filters_by_id_and_key() {
     );
     assert_eq!(row_keys(&browser).await, Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_audit_log_live_adds_entries_as_they_are_committed_with_none_missed() {
+    let Some(programs) = skip_without_browser() else {
+        return;
+    };
+    let server = Server::start().await;
+    let browser = Browser::start(&programs).await;
+    browser.sign_in(&server).await;
+    browser.click("header nav a[href$='/logs']").await;
+    browser
+        .until("document.querySelector('#audit-log')?.getAttribute('aria-busy') === 'false' && document.querySelectorAll('#audit-log tbody tr').length > 0")
+        .await;
+    let shown = row_keys(&browser).await;
+
+    // Committed after the page loaded, before Live is on: still shown.
+    let created = server
+        .data(
+            &server.admin_token,
+            "mutation { createUser(input: { username: \"livewire\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let id = created["createUser"]["id"].as_str().unwrap().to_owned();
+    browser.click("#audit-live").await;
+    server
+        .data(
+            &server.admin_token,
+            "mutation($id: ID!) { updateUser(id: $id, input: { name: \"Live Wire\" }) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let mut expected = vec!["User.Updated", "User.Created"];
+    expected.extend(shown.iter().map(String::as_str));
+    until_rows(&browser, &expected).await;
+    assert_eq!(
+        browser
+            .text("#audit-log tbody tr[data-key=\"User.Updated\"] td.user")
+            .await,
+        "Live Wire"
+    );
+
+    // Live belongs to the newest page only.
+    browser
+        .until("document.querySelector('#audit-live').checked === true")
+        .await;
+    browser.click("#audit-live").await;
+    browser
+        .until("document.querySelector('#audit-live').checked === false")
+        .await;
+    server
+        .data(
+            &server.admin_token,
+            "mutation($id: ID!) { deleteUser(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        row_keys(&browser).await[0],
+        "User.Updated",
+        "no update after Live is off"
+    );
+}

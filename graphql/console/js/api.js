@@ -23,6 +23,11 @@ export function setToken(value) {
   token = value;
 }
 
+/// The bearer token operations are sent with (null: none).
+export function currentToken() {
+  return token;
+}
+
 /// Called when the server refuses the token (HTTP 401): it expired or was
 /// revoked, so the console has to sign in again.
 export function setUnauthenticatedHandler(handler) {
@@ -97,6 +102,11 @@ function firstError(body, status) {
     onUnauthenticated(error);
   }
   return error;
+}
+
+/// The text of the operation `name` (a promise).
+export function operationText(name) {
+  return documentOf(name);
 }
 
 async function request(name, variables) {

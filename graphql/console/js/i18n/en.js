@@ -435,6 +435,8 @@ export default {
   'audit.column.actor': 'Actor',
   'audit.column.detail': 'Details',
   'audit.pages': 'Pages of the audit log',
+  'audit.live': 'Live: add new entries as they happen',
+  'audit.live.ended': 'Live updates stopped: {message}',
   'audit.newest': 'Newest',
   'audit.newer': 'Newer',
   'audit.older': 'Older',

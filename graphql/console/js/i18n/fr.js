@@ -435,6 +435,8 @@ export default {
   'audit.column.actor': 'Auteur',
   'audit.column.detail': 'Détails',
   'audit.pages': 'Pages du journal d’audit',
+  'audit.live': 'En direct : ajouter les nouvelles entrées dès qu’elles arrivent',
+  'audit.live.ended': 'Mises à jour en direct arrêtées : {message}',
   'audit.newest': 'Les plus récentes',
   'audit.newer': 'Plus récentes',
   'audit.older': 'Plus anciennes',

@@ -1,7 +1,10 @@
 // The audit log: every entry newest first, filtered by key, result, user,
 // actor and time range, paged by the API's cursors; all of it in the URL.
-// Each entry opens as its raw JSON.
+// Each entry opens as its raw JSON. On the newest page, "Live" adds each
+// new entry at the top as it is committed (the logAdded subscription,
+// from the newest entry shown, so none is missed in between).
 import { run } from '../api.js';
+import { subscribe } from '../live.js';
 import {
   displayName,
   newerPage,
@@ -52,12 +55,65 @@ const KNOWN_KEYS = [
   'Webhook.Failed',
 ];
 
+/// Entries kept on the live page; older ones are on the next pages.
+const LIVE_KEEP = 500;
+
 /// Props: `params` (the URL's), `permissions`.
 export class AuditLog extends UrlPage {
   constructor(props) {
     super(props);
-    this.state = { page: null, error: null, loading: true, detail: null };
+    this.state = { page: null, error: null, loading: true, detail: null, live: false, liveError: null };
     this.asof = null;
+    this.stopLive = null;
+    this.variables = null;
+  }
+
+  componentWillUnmount() {
+    super.componentWillUnmount();
+    this.endLive();
+  }
+
+  endLive() {
+    if (this.stopLive) {
+      this.stopLive();
+      this.stopLive = null;
+    }
+  }
+
+  /// Subscribes to the entries after `cursor` (null: from now on) with the
+  /// filter of the page shown.
+  startLive(cursor) {
+    this.endLive();
+    const variables = { filter: this.variables.filter, after: cursor };
+    let last = cursor;
+    this.stopLive = subscribe('AuditLive', variables, {
+      onData: (data) => {
+        last = data.logAdded.cursor;
+        this.setState(({ page }) => ({
+          page: page && { ...page, nodes: [data.logAdded.node, ...page.nodes].slice(0, LIVE_KEEP) },
+        }));
+      },
+      onError: (error) => {
+        this.stopLive = null;
+        if (error.code === 'LAGGED') {
+          // Behind the server's buffer: carry on from the last entry shown.
+          this.startLive(error.lastCursor || last);
+          return;
+        }
+        this.setState({ live: false, liveError: error });
+      },
+    });
+  }
+
+  toggleLive(on) {
+    if (on) {
+      const page = this.state.page;
+      this.setState({ live: true, liveError: null });
+      this.startLive(page && page.nodes.length > 0 ? page.pageInfo.startCursor : null);
+    } else {
+      this.endLive();
+      this.setState({ live: false });
+    }
   }
 
   view() {
@@ -73,7 +129,11 @@ export class AuditLog extends UrlPage {
   }
 
   load() {
+    // Another filter or page: what is live no longer belongs here.
+    this.endLive();
+    this.setState({ live: false, liveError: null });
     const { variables, asof } = variablesOf(this.view(), Date.now());
+    this.variables = variables;
     return this.fetchLatest(
       () => run('AuditLog', variables),
       (data) => {
@@ -84,7 +144,7 @@ export class AuditLog extends UrlPage {
     );
   }
 
-  render({ permissions }, { page, error, loading, detail }) {
+  render({ permissions }, { page, error, loading, detail, live, liveError }) {
     const view = this.view();
     const canReadUsers = permissions.has('users:read');
     const pageInfo = page ? page.pageInfo : null;
@@ -135,6 +195,13 @@ export class AuditLog extends UrlPage {
         <p class="summary" role="status" aria-live="polite">
           ${loading ? t('app.loading') : page ? summary(page) : ''}
         </p>
+        <label class="live-switch">
+          <input type="checkbox" id="audit-live" checked=${live}
+            disabled=${!page || Boolean(view.after)}
+            onChange=${(e) => this.toggleLive(e.currentTarget.checked)} />
+          ${t('audit.live')}
+        </label>
+        ${liveError && html`<p class="error" id="audit-live-error" role="alert">${t('audit.live.ended', { message: errorMessage(liveError, 'audit') })}</p>`}
         ${error && html`<p class="error" id="audit-error" role="alert">${errorMessage(error, 'audit')}</p>`}
         <div class="table-wrap">
           <table id="audit-log" aria-busy=${loading ? 'true' : 'false'}>
