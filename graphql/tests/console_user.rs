@@ -869,3 +869,56 @@ async fn browser_self_service_account_without_admin_controls() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_user_page_shows_changes_made_elsewhere_at_once() {
+    let Some(programs) = skip_without_browser() else {
+        return;
+    };
+    let server = Server::start().await;
+    let browser = Browser::start(&programs).await;
+    let id = server.user_id("user_06").await;
+    browser.sign_in(&server).await;
+    open_user(&browser, &server, &id).await;
+    assert_eq!(browser.text("h1.user-name").await, "Person 06");
+
+    // Another admin (here the API) renames and suspends the user: the page
+    // shows it without a reload.
+    let change = |query: &'static str| {
+        let server = &server;
+        let id = id.clone();
+        async move {
+            server
+                .data(&server.admin_token, query, json!({ "id": id }))
+                .await;
+        }
+    };
+    change(
+        "mutation($id: ID!) { updateUser(id: $id, input: { name: \"Renamed Elsewhere\" }) { id } }",
+    )
+    .await;
+    browser
+        .until("document.querySelector('h1.user-name')?.textContent === 'Renamed Elsewhere'")
+        .await;
+    change("mutation($id: ID!) { setUserSuspended(id: $id, suspended: true) { id } }").await;
+    browser
+        .until("document.querySelector('#suspended-badge') !== null")
+        .await;
+
+    // With unsaved edits, the page keeps them and says what happened.
+    browser.type_into("#field-name", " Draft").await;
+    change("mutation($id: ID!) { updateUserProfile(id: $id, profile: { locale: \"fr\" }) { id } }")
+        .await;
+    browser
+        .until("document.querySelector('#changed-elsewhere') !== null")
+        .await;
+    assert_eq!(
+        value(&browser, "#field-name").await,
+        json!("Renamed Elsewhere Draft")
+    );
+
+    change("mutation($id: ID!) { deleteUser(id: $id) }").await;
+    browser
+        .until("document.querySelector('#changed-elsewhere')?.textContent === 'This user was deleted elsewhere.'")
+        .await;
+}

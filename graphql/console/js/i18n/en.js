@@ -280,6 +280,8 @@ export default {
   'user.saving': 'Saving…',
   'user.saved': 'Saved.',
   'user.discard': 'Discard',
+  'user.elsewhere.changed': 'This user was changed elsewhere while you were editing; reload the page to see those changes (your unsaved edits would be lost).',
+  'user.elsewhere.deleted': 'This user was deleted elsewhere.',
   'user.notFound.title': 'No such user',
   'user.notFound.text': 'This user does not exist, or was deleted.',
   'user.leave.title': 'Leave without saving?',

@@ -280,6 +280,8 @@ export default {
   'user.saving': 'Enregistrement…',
   'user.saved': 'Enregistré.',
   'user.discard': 'Annuler les modifications',
+  'user.elsewhere.changed': 'Cet utilisateur a été modifié ailleurs pendant votre saisie ; rechargez la page pour voir ces modifications (vos modifications non enregistrées seraient perdues).',
+  'user.elsewhere.deleted': 'Cet utilisateur a été supprimé ailleurs.',
   'user.notFound.title': 'Utilisateur introuvable',
   'user.notFound.text': 'Cet utilisateur n’existe pas, ou a été supprimé.',
   'user.leave.title': 'Quitter sans enregistrer ?',

@@ -1,8 +1,12 @@
 // A user's page, shared by `users/<id>` and `account` (one's own): each
 // part is its own component, shown as far as the caller's permissions
 // allow. Unsaved edits hold the page: the browser asks before unloading
-// it, and the console's own navigation asks with a dialog.
+// it, and the console's own navigation asks with a dialog. Changes made
+// elsewhere (another admin, the API, the user itself) show at once: the
+// page follows the userChanged subscription, and reloads unless the
+// reader has unsaved edits, which it then warns about.
 import { run, runAll } from '../../api.js';
+import { subscribe } from '../../live.js';
 import { ConfirmDialog } from '../../components/confirm-dialog.js';
 import { errorMessage } from '../../errors.js';
 import { t } from '../../i18n.js';
@@ -24,7 +28,7 @@ import { Tokens } from './tokens.js';
 export class UserPage extends Component {
   // `first`: the tokens and logs that came with the user in the page's
   // first request, for those parts to show without asking again.
-  state = { user: null, first: null, error: null, version: 0, leaving: null };
+  state = { user: null, first: null, error: null, version: 0, leaving: null, elsewhere: null };
   // The parts with unsaved changes.
   dirty = new Set();
 
@@ -37,7 +41,8 @@ export class UserPage extends Component {
   componentDidUpdate(previous) {
     if (previous.id !== this.props.id) {
       this.dirty.clear();
-      this.setState({ user: null, first: null, error: null });
+      this.endLive();
+      this.setState({ user: null, first: null, error: null, elsewhere: null });
       this.loadFirst();
     }
   }
@@ -46,6 +51,41 @@ export class UserPage extends Component {
     this.unguard();
     window.removeEventListener('beforeunload', this.beforeUnload);
     this.loading = null;
+    this.endLive();
+  }
+
+  endLive() {
+    if (this.stopLive) {
+      this.stopLive();
+      this.stopLive = null;
+    }
+  }
+
+  /// Follows the user's changes from `cursor` (the newest entry about it
+  /// when the page loaded, so that none made since is missed).
+  follow(cursor) {
+    this.endLive();
+    let last = cursor;
+    this.stopLive = subscribe('UserLive', { id: this.props.id, after: cursor }, {
+      onData: (data) => {
+        last = data.userChanged.log.cursor;
+        if (data.userChanged.kind === 'DELETED') {
+          this.setState({ elsewhere: 'deleted' });
+        } else if (this.dirty.size > 0) {
+          this.setState({ elsewhere: 'changed' });
+        } else {
+          this.changed();
+        }
+      },
+      onError: (error) => {
+        this.stopLive = null;
+        // Behind the server's buffer: carry on; anything else (a network
+        // failure, the session ended) leaves the page as it is.
+        if (error.code === 'LAGGED') {
+          this.follow(error.lastCursor || last);
+        }
+      },
+    });
   }
 
   beforeUnload = (event) => {
@@ -108,6 +148,11 @@ export class UserPage extends Component {
       first.logs = rest.shift();
     }
     this.show(user, first);
+    if (user.data && user.data.user) {
+      const logs = first.logs && first.logs.data && first.logs.data.user;
+      const newest = logs && logs.logs.nodes.length > 0 ? logs.logs.pageInfo.startCursor : null;
+      this.follow(newest);
+    }
   }
 
   async load() {
@@ -136,6 +181,7 @@ export class UserPage extends Component {
 
   /// After any change: the user as now stored, the logs from the top.
   changed = async () => {
+    this.setState({ elsewhere: null });
     await this.load();
     this.setState(({ version }) => ({ version: version + 1 }));
     if (this.props.onSelfChanged && this.props.id === this.props.me.id) {
@@ -148,7 +194,7 @@ export class UserPage extends Component {
     navigate('users');
   };
 
-  render({ me, permissions, title }, { user, first, error, version, leaving }) {
+  render({ me, permissions, title }, { user, first, error, version, leaving, elsewhere }) {
     if (error === 'notFound') {
       return html`<section><h1>${t('user.notFound.title')}</h1><p>${t('user.notFound.text')}</p></section>`;
     }
@@ -165,6 +211,7 @@ export class UserPage extends Component {
       <article class="user-page" key=${user.id}>
         <${UserHeader} user=${user} title=${title} />
         ${error && html`<p class="error" role="alert">${error}</p>`}
+        ${elsewhere && html`<p class="error" id="changed-elsewhere" role="alert">${t(`user.elsewhere.${elsewhere}`)}</p>`}
         <div class="user-columns">
           <div>
             <${ProfileForm} ...${common} onSaved=${this.changed} onDirty=${(dirty) => this.setDirty('profile', dirty)} />
