@@ -279,16 +279,19 @@ async fn init(
 }
 
 /// The token of `connection_init`'s payload: `Authorization` (any case)
-/// as `Bearer <token>`. `Err` with the close reason when it is malformed.
+/// as `Bearer <token>`, at the top or in a `headers` object (where
+/// GraphiQL puts the headers of its Headers tab). `Err` with the close
+/// reason when it is malformed.
 fn bearer_of(payload: &serde_json::Value) -> Result<Option<String>, &'static str> {
-    let Some(fields) = payload.as_object() else {
-        return Ok(None);
+    let authorization = |value: &serde_json::Value| {
+        value.as_object().and_then(|fields| {
+            fields
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+                .map(|(_, value)| value.clone())
+        })
     };
-    let Some(value) = fields
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-        .map(|(_, value)| value)
-    else {
+    let Some(value) = authorization(payload).or_else(|| authorization(&payload["headers"])) else {
         return Ok(None);
     };
     let parsed = value.as_str().and_then(|value| {

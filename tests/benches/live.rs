@@ -75,8 +75,9 @@ fn load_average() -> String {
 }
 
 /// `writes` updates from `targets.len()` concurrent clients; how long
-/// they took.
-async fn write(server: &TestServer, targets: &[String], writes: usize) -> Duration {
+/// they took. Every update writes a value not written before (`round`
+/// tells the rounds apart): an update that changes nothing logs nothing.
+async fn write(server: &TestServer, targets: &[String], writes: usize, round: usize) -> Duration {
     let started = Instant::now();
     let each = writes / targets.len();
     let tasks: Vec<_> = targets
@@ -89,7 +90,7 @@ async fn write(server: &TestServer, targets: &[String], writes: usize) -> Durati
                 target.clone(),
             );
             tokio::spawn(async move {
-                for n in 0..each {
+                for n in (0..each).map(|n| round * 1_000_000 + n) {
                     let body: serde_json::Value = client
                         .post(&url)
                         .bearer_auth(&token)
@@ -167,9 +168,9 @@ async fn main() {
     }
     let writes = args.writes / args.writers * args.writers;
     // Warm up: connections, caches.
-    write(&server, &targets, args.writers * 10).await;
+    write(&server, &targets, args.writers * 10, 1).await;
 
-    let alone = write(&server, &targets, writes).await;
+    let alone = write(&server, &targets, writes, 2).await;
 
     let mut clients = Vec::with_capacity(args.subscribers);
     for _ in 0..args.subscribers {
@@ -178,7 +179,7 @@ async fn main() {
         clients.push(client);
     }
     // Every subscription is live once it has seen this write.
-    write(&server, &targets[..1], 1).await;
+    write(&server, &targets[..1], 1, 3).await;
     for client in &mut clients {
         client.next_data("all").await;
     }
@@ -186,7 +187,7 @@ async fn main() {
         .into_iter()
         .map(|client| tokio::spawn(receive(client, writes)))
         .collect();
-    let watched = write(&server, &targets, writes).await;
+    let watched = write(&server, &targets, writes, 4).await;
     let mut delays = Vec::with_capacity(writes * args.subscribers);
     for receiver in receivers {
         delays.extend(receiver.await.unwrap());

@@ -419,3 +419,28 @@ async fn a_client_that_never_answers_the_pings_is_closed() {
     // Twice the ping period and a second of grace.
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+#[tokio::test]
+async fn graphiql_s_connection_init_with_its_headers_tab_is_accepted() {
+    let server = TestServer::start().await;
+    let mut client = LiveClient::open(&server).await;
+    // What GraphiQL's bundled graphql-ws client sends: its fetcher options,
+    // the Headers tab under `headers`.
+    client
+        .init(json!({
+            "headers": { "Authorization": format!("Bearer {}", server.admin_token()) },
+            "documentAST": { "kind": "Document", "definitions": [] },
+        }))
+        .await;
+    let ack = client.next_protocol_message().await.expect("acknowledged");
+    assert_eq!(ack["type"], "connection_ack");
+    let (cursor, _) = newest_entry(&server).await;
+    client
+        .subscribe("g", LOG_ADDED, json!({ "after": cursor }))
+        .await;
+    let id = server
+        .create_user(json!({ "username": "seen_in_graphiql" }))
+        .await;
+    let event = client.next_data("g").await;
+    assert_eq!(event["logAdded"]["node"]["userId"], json!(id));
+}

@@ -31,20 +31,25 @@ pub(crate) async fn commit(pool: &PgPool, order: &LogOrder, ops: &[WriteOp]) -> 
             .await
             .map_err(internal)?;
     }
-    let floor = if ops.iter().any(|op| matches!(op, WriteOp::AppendLog(_))) {
-        order.enter(&mut tx).await?
-    } else {
-        None
-    };
+    // Log entries go last, after the log order lock, so that the lock
+    // (which makes such transactions commit one at a time) is held for
+    // their inserts and the commit only. Nothing else refers to them.
+    let mut entries = Vec::new();
     for op in ops {
-        // Returning drops `tx`, which rolls the transaction back.
-        if let (WriteOp::AppendLog(entry), Some(floor)) = (op, &floor)
-            && let Some(moved) = floor.place(entry)
-        {
-            append_log(&mut tx, &moved).await?;
-            continue;
+        match op {
+            WriteOp::AppendLog(entry) => entries.push(entry),
+            // Returning drops `tx`, which rolls the transaction back.
+            op => apply(&mut tx, op).await?,
         }
-        apply(&mut tx, op).await?;
+    }
+    if !entries.is_empty() {
+        let floor = order.enter(&mut tx).await?;
+        for entry in entries {
+            match floor.as_ref().and_then(|floor| floor.place(entry)) {
+                Some(moved) => append_log(&mut tx, &moved).await?,
+                None => append_log(&mut tx, entry).await?,
+            }
+        }
     }
     tx.commit().await.map_err(write_error)
 }
