@@ -155,11 +155,20 @@ export class UserPage extends Component {
     }
   }
 
+  /// Loads the user again. Resolves once its answer is in, shown or not:
+  /// a part waiting for its change to show (its buttons disabled) must not
+  /// wait for good because a newer load (a change made elsewhere) began.
   async load() {
+    const request = run('User', { id: this.props.id });
+    this.loading = request;
+    let answer;
     try {
-      this.show({ data: await this.latest(run('User', { id: this.props.id })), error: null });
+      answer = { data: await request, error: null };
     } catch (error) {
-      this.show({ data: null, error });
+      answer = { data: null, error };
+    }
+    if (this.loading === request) {
+      this.show(answer);
     }
   }
 
