@@ -27,9 +27,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use usergraph::ApiSettings;
 use usergraph_core::Storage;
-use usergraph_postgres::{PostgresOptions, PostgresStorage};
-use usergraph_tests::TestServer;
 use usergraph_tests::live::LiveClient;
+use usergraph_tests::{TestServer, postgres};
 
 const SUBSCRIPTION: &str = "subscription { logAdded { node { id createdAt } } }";
 const TOUCH: &str =
@@ -143,18 +142,11 @@ async fn main() {
     let (server, schema) = match args.backend.as_str() {
         "redb" => (TestServer::with_settings(settings).await, None),
         "postgres" => {
-            let url = std::env::var("DATABASE_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-            let schema = format!("usergraph_bench_live_{}", std::process::id());
-            let options = PostgresOptions {
-                schema: Some(schema.clone()),
-                ..PostgresOptions::default()
-            };
-            let store = PostgresStorage::connect(&url, options).await.unwrap();
-            let pool = store.pool().clone();
+            let (store, schema) = postgres::store_in_own_schema("bench_live").await;
+            let cleaner = store.clone();
             let server =
                 TestServer::on_store_with(Arc::new(store) as Arc<dyn Storage>, settings).await;
-            (server, Some((pool, schema)))
+            (server, Some((cleaner, schema)))
         }
         other => panic!("unknown backend {other}"),
     };
@@ -222,11 +214,7 @@ async fn main() {
         percentile(&delays, 1.0)
     );
     server.shutdown().await;
-    if let Some((pool, schema)) = schema {
-        let drop_schema = format!("DROP SCHEMA {schema} CASCADE");
-        sqlx::query(sqlx::AssertSqlSafe(drop_schema))
-            .execute(&pool)
-            .await
-            .unwrap();
+    if let Some((store, schema)) = schema {
+        postgres::drop_schema(&store, &schema).await.unwrap();
     }
 }

@@ -19,6 +19,7 @@ mod counting;
 pub mod floor;
 pub mod live;
 pub mod population;
+pub mod postgres;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

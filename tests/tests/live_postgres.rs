@@ -12,27 +12,20 @@ use std::sync::Arc;
 
 use serde_json::json;
 use usergraph_core::Storage;
-use usergraph_postgres::{PostgresOptions, PostgresStorage};
-use usergraph_tests::TestServer;
+use usergraph_postgres::PostgresStorage;
 use usergraph_tests::live::{LOG_ADDED, LiveClient, event_id, newest_entry, stored_ids_after};
+use usergraph_tests::{TestServer, postgres};
 
 const WRITES_EACH: usize = 40;
 
 /// Two stores over one schema of its own.
 async fn two_stores(name: &str) -> (PostgresStorage, PostgresStorage, String) {
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let schema = format!("usergraph_{name}_{}", std::process::id());
-    let options = PostgresOptions {
-        schema: Some(schema.clone()),
-        ..PostgresOptions::default()
-    };
-    let connect = || async {
-        PostgresStorage::connect(&url, options.clone())
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {url} ({e}); set DATABASE_URL"))
-    };
-    (connect().await, connect().await, schema)
+    let schema = postgres::schema_name(name);
+    (
+        postgres::store_in(&schema).await,
+        postgres::store_in(&schema).await,
+        schema,
+    )
 }
 
 /// Creates `count` users through `server`'s HTTP API.
@@ -62,6 +55,7 @@ fn writer(server: &TestServer, prefix: String) -> tokio::task::JoinHandle<()> {
 async fn postgres_entries_of_either_instance_reach_the_other_in_log_order_and_after_a_lost_connection()
  {
     let (first_store, second_store, schema) = two_stores("live_two").await;
+    let cleaner = first_store.clone();
     let pool = first_store.pool().clone();
     let a = TestServer::on_store(Arc::new(first_store) as Arc<dyn Storage>).await;
     let b = TestServer::beside(&a, Arc::new(second_store)).await;
@@ -107,9 +101,5 @@ async fn postgres_entries_of_either_instance_reach_the_other_in_log_order_and_af
 
     a.shutdown().await;
     b.shutdown().await;
-    let drop_schema = format!("DROP SCHEMA {schema} CASCADE");
-    sqlx::query(sqlx::AssertSqlSafe(drop_schema))
-        .execute(&pool)
-        .await
-        .unwrap();
+    postgres::drop_schema(&cleaner, &schema).await.unwrap();
 }

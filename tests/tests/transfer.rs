@@ -15,7 +15,6 @@ use usergraph_core::transfer::{
     self, ImportOptions, ImportReport, NoProgress, TransferError, import_csv, import_jsonl,
 };
 use usergraph_core::{Caller, Service, ServiceSettings, Storage};
-use usergraph_postgres::{PostgresOptions, PostgresStorage};
 use usergraph_tests::PASSWORD;
 use usergraph_tests::population::{Digests, Person, role_inputs};
 
@@ -197,25 +196,9 @@ async fn transfer_redb_to_sled_and_back_is_byte_identical() {
     assert_same_export(&exported, &again, "redb (second)");
 }
 
-/// A PostgreSQL store in a schema of its own, named from `name` and the
-/// process id; the caller drops the schema.
-async fn postgres_in_own_schema(name: &str) -> (PostgresStorage, String) {
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let schema = format!("usergraph_{name}_{}", std::process::id());
-    let options = PostgresOptions {
-        schema: Some(schema.clone()),
-        ..PostgresOptions::default()
-    };
-    let postgres = PostgresStorage::connect(&url, options)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {url} ({e}); set DATABASE_URL"));
-    (postgres, schema)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_transfer_from_redb_is_byte_identical() {
-    let (postgres, schema) = postgres_in_own_schema("transfer").await;
+    let (postgres, schema) = usergraph_tests::postgres::store_in_own_schema("transfer").await;
     let dir = tempfile::tempdir().unwrap();
     let source = redb(&dir, "source");
     populate(&source).await;
@@ -232,11 +215,7 @@ async fn postgres_transfer_from_redb_is_byte_identical() {
     .fetch_one(postgres.pool())
     .await
     .unwrap();
-    // The schema name is made above from the process id alone.
-    let drop_schema = format!("DROP SCHEMA {schema} CASCADE");
-    let dropped = sqlx::query(sqlx::AssertSqlSafe(drop_schema))
-        .execute(postgres.pool())
-        .await;
+    let dropped = usergraph_tests::postgres::drop_schema(&postgres, &schema).await;
     assert_same_export(&exported, &again, "postgres");
     dropped.unwrap();
     assert_eq!(counted, USERS as f32, "ANALYZE ran after the import");
@@ -646,16 +625,13 @@ async fn transfer_rerun_after_an_interrupted_import_finishes_it() {
 /// interrupted import, re-run, finishes there too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rerun_after_an_interrupted_import_finishes_it() {
-    let (postgres, schema) = postgres_in_own_schema("rerun").await;
+    let (postgres, schema) = usergraph_tests::postgres::store_in_own_schema("rerun").await;
     let target = service(Arc::new(postgres.clone()));
     let finished = tokio::spawn(async move {
         rerun_after_an_interrupted_import_finishes_it(&target, "postgres").await;
     })
     .await;
-    // The schema name is made above from the process id alone.
-    let drop_schema = format!("DROP SCHEMA {schema} CASCADE");
-    sqlx::query(sqlx::AssertSqlSafe(drop_schema))
-        .execute(postgres.pool())
+    usergraph_tests::postgres::drop_schema(&postgres, &schema)
         .await
         .unwrap();
     finished.unwrap();
