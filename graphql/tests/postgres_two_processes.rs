@@ -1,7 +1,8 @@
 //! Two `usergraph` server processes on one PostgreSQL database: the database,
-//! not either process, decides who wins a race for an email address, and
-//! counts failed sign-ins for both. The first process bootstraps the empty
-//! database and prints the admin token the racers use on both.
+//! not either process, decides who wins a race for an email address, counts
+//! failed sign-ins for both, and carries each one's log entries to the
+//! other's subscribers. The first process bootstraps the empty database and
+//! prints the admin token used on both.
 #![cfg(feature = "postgres")]
 // A panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -326,4 +327,165 @@ async fn postgres_two_processes_share_the_sign_in_throttle() {
     let response = sign_in(&client, &servers[1].url, "someone_else", "not the password").await;
     assert_eq!(code(&response), "UNAUTHENTICATED", "{response}");
     drop(servers);
+}
+
+/// `query` as the admin through `url`; its `data`.
+async fn data(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let body: Value = client
+        .post(url)
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"].clone()
+}
+
+/// Every entry's id after the entry `after_id`, oldest first, as `logs`
+/// lists them through `url`.
+async fn ids_after(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    after_id: &str,
+) -> Vec<String> {
+    let logs = data(
+        client,
+        url,
+        token,
+        "{ logs(first: 100) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    let mut newest_first = Vec::new();
+    for node in logs["logs"]["nodes"].as_array().unwrap() {
+        let id = node["id"].as_str().unwrap().to_owned();
+        if id == after_id {
+            newest_first.reverse();
+            return newest_first;
+        }
+        newest_first.push(id);
+    }
+    panic!("{after_id} is not among the newest 100 entries");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_processes_carry_each_others_log_entries_to_subscribers_in_order() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let database = ScratchDatabase::create("live").await;
+    let database_url = url_for(&database.name);
+    let client = reqwest::Client::new();
+    let mut first = Server::spawn(&database_url);
+    first.wait_ready(&client).await;
+    let token = first.bootstrap_token();
+    let mut second = Server::spawn(&database_url);
+    second.wait_ready(&client).await;
+
+    // A subscriber of the second process, from the newest entry on.
+    let newest = data(
+        &client,
+        &second.url,
+        &token,
+        "{ logs(first: 1) { edges { cursor node { id } } } }",
+        json!({}),
+    )
+    .await;
+    let edge = &newest["logs"]["edges"][0];
+    let (cursor, cursor_id) = (
+        edge["cursor"].clone(),
+        edge["node"]["id"].as_str().unwrap().to_owned(),
+    );
+    let mut request = second
+        .url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let send = |message: Value| Message::Text(message.to_string().into());
+    socket
+        .send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })))
+        .await
+        .unwrap();
+    socket
+        .send(send(json!({
+            "id": "1",
+            "type": "subscribe",
+            "payload": {
+                "query": "subscription($after: String) { logAdded(after: $after) { node { id } } }",
+                "variables": { "after": cursor },
+            },
+        })))
+        .await
+        .unwrap();
+
+    // Both processes write at once.
+    let writers: Vec<_> = [
+        (&first.url, "one"),
+        (&second.url, "two"),
+        (&first.url, "three"),
+    ]
+    .into_iter()
+    .map(|(url, prefix)| {
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        tokio::spawn(async move {
+            for n in 0..10 {
+                data(
+                    &client,
+                    &url,
+                    &token,
+                    "mutation($u: String!) { createUser(input: { username: $u }) { id } }",
+                    json!({ "u": format!("{prefix}_{n}") }),
+                )
+                .await;
+            }
+        })
+    })
+    .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let expected = ids_after(&client, &second.url, &token, &cursor_id).await;
+    assert_eq!(expected.len(), 30);
+
+    let mut received = Vec::new();
+    while received.len() < expected.len() {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("every entry arrives")
+            .expect("the connection stays open")
+            .unwrap();
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let message: Value = serde_json::from_str(&text).unwrap();
+        match message["type"].as_str() {
+            Some("ping") => socket.send(send(json!({ "type": "pong" }))).await.unwrap(),
+            Some("next") => received.push(
+                message["payload"]["data"]["logAdded"]["node"]["id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{message}"))
+                    .to_owned(),
+            ),
+            Some("connection_ack") => {}
+            other => panic!("unexpected {other:?}: {message}"),
+        }
+    }
+    assert_eq!(received, expected, "in log order, none missing, none twice");
 }
