@@ -22,11 +22,11 @@ const USER_CHANGED: &str = "subscription($id: ID, $after: String) {
 const TOUCH: &str =
     "mutation($id: ID!, $n: Int!) { updateUserCustomData(id: $id, customData: { n: $n }) { id } }";
 
-#[tokio::test]
-async fn log_added_replays_then_goes_live_with_no_gap_and_no_repeat_under_concurrent_writers() {
-    let server = TestServer::start().await;
+/// Subscribes after the newest entry while eight clients make 1,000
+/// writes, and checks that the events are what `logs` then lists.
+async fn replay_meets_live_under_concurrent_writers(server: &TestServer) {
     let target = server.create_user(json!({ "username": "busy" })).await;
-    let (cursor, cursor_id) = newest_entry(&server).await;
+    let (cursor, cursor_id) = newest_entry(server).await;
     const WRITES: usize = 1000;
     const WRITERS: usize = 8;
     let writers: Vec<_> = (0..WRITERS)
@@ -52,14 +52,14 @@ async fn log_added_replays_then_goes_live_with_no_gap_and_no_repeat_under_concur
     // Subscribe while the writers are busy: some entries are replayed from
     // storage, the others arrive live.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let mut client = LiveClient::connect(&server, server.admin_token()).await;
+    let mut client = LiveClient::connect(server, server.admin_token()).await;
     client
         .subscribe("all", LOG_ADDED, json!({ "after": cursor }))
         .await;
     for writer in writers {
         writer.await.unwrap();
     }
-    let expected = stored_ids_after(&server, &cursor_id).await;
+    let expected = stored_ids_after(server, &cursor_id).await;
     assert!(expected.len() >= WRITES, "{} entries", expected.len());
     let mut received = Vec::new();
     while received.len() < expected.len() {
@@ -68,6 +68,31 @@ async fn log_added_replays_then_goes_live_with_no_gap_and_no_repeat_under_concur
         ));
     }
     assert_eq!(received, expected, "in log order, none missing, none twice");
+}
+
+#[tokio::test]
+async fn log_added_replays_then_goes_live_with_no_gap_and_no_repeat_under_concurrent_writers() {
+    replay_meets_live_under_concurrent_writers(&TestServer::start().await).await;
+}
+
+#[tokio::test]
+async fn the_same_over_sled() {
+    let dir = tempfile::tempdir().unwrap();
+    let sled = usergraph_sled::SledStorage::open(dir.path().join("sled")).unwrap();
+    let server = TestServer::on_store(std::sync::Arc::new(sled)).await;
+    replay_meets_live_under_concurrent_writers(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_the_same_over_postgres() {
+    let (store, schema) = usergraph_tests::postgres::store_in_own_schema("live_ws").await;
+    let cleaner = store.clone();
+    let server = TestServer::on_store(std::sync::Arc::new(store)).await;
+    replay_meets_live_under_concurrent_writers(&server).await;
+    server.shutdown().await;
+    usergraph_tests::postgres::drop_schema(&cleaner, &schema)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -443,4 +468,22 @@ async fn graphiql_s_connection_init_with_its_headers_tab_is_accepted() {
         .await;
     let event = client.next_data("g").await;
     assert_eq!(event["logAdded"]["node"]["userId"], json!(id));
+}
+
+#[tokio::test]
+async fn suspending_the_owner_ends_the_subscription() {
+    let server = TestServer::start().await;
+    let auditor = server
+        .user_with_permissions("suspendee", &["logs:read"])
+        .await;
+    let mut client = LiveClient::connect(&server, &auditor.token).await;
+    client.subscribe("logs", LOG_ADDED, json!({})).await;
+    server
+        .data(
+            "mutation($id: ID!) { setUserSuspended(id: $id, suspended: true) { id } }",
+            json!({ "id": auditor.id }),
+        )
+        .await;
+    let ended = client.end("logs").await;
+    assert_eq!(ended.code(), Some("UNAUTHENTICATED"), "{ended:?}");
 }
