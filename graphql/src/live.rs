@@ -279,9 +279,9 @@ async fn init(
 }
 
 /// The token of `connection_init`'s payload: `Authorization` (any case)
-/// as `Bearer <token>`, at the top or in a `headers` object (where
-/// GraphiQL puts the headers of its Headers tab). `Err` with the close
-/// reason when it is malformed.
+/// as `Bearer <token>`, at the top (GraphiQL sends its Headers tab so) or
+/// in a `headers` object (as clients that pass their HTTP headers along
+/// do). `Err` with the close reason when it is malformed.
 fn bearer_of(payload: &serde_json::Value) -> Result<Option<String>, &'static str> {
     let authorization = |value: &serde_json::Value| {
         value.as_object().and_then(|fields| {

@@ -446,11 +446,10 @@ async fn a_client_that_never_answers_the_pings_is_closed() {
 }
 
 #[tokio::test]
-async fn graphiql_s_connection_init_with_its_headers_tab_is_accepted() {
+async fn a_token_nested_under_headers_in_connection_init_is_accepted() {
     let server = TestServer::start().await;
     let mut client = LiveClient::open(&server).await;
-    // What GraphiQL's bundled graphql-ws client sends: its fetcher options,
-    // the Headers tab under `headers`.
+    // As clients that pass their HTTP headers along send it.
     client
         .init(json!({
             "headers": { "Authorization": format!("Bearer {}", server.admin_token()) },
