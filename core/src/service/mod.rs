@@ -18,6 +18,7 @@ mod live;
 mod logs;
 mod new_user;
 mod passwords;
+mod record_locks;
 mod retry;
 mod roles;
 mod sessions;
@@ -125,6 +126,8 @@ pub struct Service {
     auth_cache: Arc<AuthCache>,
     /// Every log entry this service commits, as it is committed.
     feed: LogFeed,
+    /// Writers of one user in this process take turns.
+    edit_turns: Arc<record_locks::RecordLocks>,
 }
 
 impl Service {
@@ -159,6 +162,7 @@ impl Service {
         Ok(Service {
             storage,
             feed,
+            edit_turns: Arc::default(),
             throttle: Arc::new(throttle),
             auth_cache: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
             settings,
@@ -252,6 +256,7 @@ impl Service {
         Service {
             storage: Arc::new(FeedingStorage::new(storage, feed.clone())),
             feed,
+            edit_turns: Arc::default(),
             auth_cache: Arc::new(AuthCache::new(Duration::ZERO)),
             settings: ServiceSettings::default(),
             passwords: Arc::new(PasswordHasher::for_tests()),

@@ -96,6 +96,8 @@ impl Service {
     where
         F: FnMut(&User, Timestamp) -> Result<Option<UserEdit<'a>>> + Send,
     {
+        // Writers of this user in this process go one after the other.
+        let _turn = self.edit_turns.turn(id.as_str()).await;
         let mut backoff = Backoff::new();
         loop {
             let current = self.load_user(id).await?;

@@ -26,6 +26,7 @@ pub(super) fn service_with(memory: Arc<Memory>, settings: ServiceSettings) -> Se
     Service {
         storage: Arc::new(FeedingStorage::new(memory, feed.clone())),
         feed,
+        edit_turns: Arc::default(),
         throttle: Arc::new(Throttle::new(settings.throttle)),
         auth_cache: Arc::new(AuthCache::new(settings.auth_cache_ttl)),
         settings,
