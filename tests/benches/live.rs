@@ -82,25 +82,10 @@ async fn write(server: &TestServer, targets: &[String], writes: usize, round: us
     let tasks: Vec<_> = targets
         .iter()
         .map(|target| {
-            let client = server.client().clone();
-            let (url, token, target) = (
-                server.url(),
-                server.admin_token().to_owned(),
-                target.clone(),
-            );
+            let (admin, target) = (server.admin_client(), target.clone());
             tokio::spawn(async move {
                 for n in (0..each).map(|n| round * 1_000_000 + n) {
-                    let body: serde_json::Value = client
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .json(&json!({ "query": TOUCH, "variables": { "id": target, "n": n } }))
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
-                    assert!(body.get("errors").is_none(), "{body}");
+                    admin.data(TOUCH, json!({ "id": target, "n": n })).await;
                 }
             })
         })

@@ -69,6 +69,33 @@ pub struct TestUser {
     pub token_id: String,
 }
 
+/// Requests as the admin of a [`TestServer`], from any task.
+#[derive(Debug, Clone)]
+pub struct AdminClient {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl AdminClient {
+    /// The `data` of `query`, failing on any error.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body: Value = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(body.get("errors").is_none(), "{body}");
+        body["data"].clone()
+    }
+}
+
 /// A personal access token as `createPersonalAccessToken` returned it.
 #[derive(Debug, Clone)]
 pub struct CreatedToken {
@@ -164,6 +191,16 @@ impl TestServer {
 
     pub fn url(&self) -> String {
         format!("http://{}/graphql", self.address)
+    }
+
+    /// A handle that sends requests as the admin, owning what it needs, so
+    /// that tasks of their own (concurrent writers) can use it.
+    pub fn admin_client(&self) -> AdminClient {
+        AdminClient {
+            client: self.client.clone(),
+            url: self.url(),
+            token: self.admin_token.clone(),
+        }
     }
 
     pub fn client(&self) -> &reqwest::Client {

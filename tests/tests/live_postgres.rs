@@ -28,25 +28,17 @@ async fn two_stores(name: &str) -> (PostgresStorage, PostgresStorage, String) {
     )
 }
 
-/// Creates `count` users through `server`'s HTTP API.
+/// Creates users through `server`'s HTTP API, named from `prefix`.
 fn writer(server: &TestServer, prefix: String) -> tokio::task::JoinHandle<()> {
-    let client = server.client().clone();
-    let url = server.url();
-    let token = server.admin_token().to_owned();
+    let admin = server.admin_client();
     tokio::spawn(async move {
         for n in 0..WRITES_EACH {
-            let response = client
-                .post(&url)
-                .bearer_auth(&token)
-                .json(&json!({
-                    "query": "mutation($u: String!) { createUser(input: { username: $u }) { id } }",
-                    "variables": { "u": format!("{prefix}{n}") },
-                }))
-                .send()
-                .await
-                .unwrap();
-            let body: serde_json::Value = response.json().await.unwrap();
-            assert!(body.get("errors").is_none(), "{body}");
+            admin
+                .data(
+                    "mutation($u: String!) { createUser(input: { username: $u }) { id } }",
+                    json!({ "u": format!("{prefix}{n}") }),
+                )
+                .await;
         }
     })
 }
