@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use async_graphql::Data;
 use async_graphql::http::{WebSocket as GraphQLWebSocket, WebSocketProtocols, WsMessage};
+use async_graphql::{Data, ErrorExtensions};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -50,18 +50,16 @@ impl Slots {
         }
     }
 
-    /// A permit for one more subscription, or `LIMIT_EXCEEDED`-like
-    /// `VALIDATION` when the connection runs as many as it may.
-    pub fn take(&self) -> Result<OwnedSemaphorePermit, Error> {
-        Arc::clone(&self.permits)
-            .try_acquire_owned()
-            .map_err(|_| Error::Validation {
-                field: None,
-                message: format!(
-                    "a connection may run at most {} subscriptions at once",
-                    self.max
-                ),
-            })
+    /// A permit for one more subscription, or `LIMIT_EXCEEDED` when the
+    /// connection runs as many as it may.
+    pub fn take(&self) -> async_graphql::Result<OwnedSemaphorePermit> {
+        Arc::clone(&self.permits).try_acquire_owned().map_err(|_| {
+            async_graphql::Error::new(format!(
+                "a connection may run at most {} subscriptions at once",
+                self.max
+            ))
+            .extend_with(|_, extensions| extensions.set("code", LIMIT_EXCEEDED))
+        })
     }
 
     fn running(&self) -> usize {

@@ -372,6 +372,7 @@ async fn connection_limits_hold() {
     first.subscribe("a", LOG_ADDED, json!({})).await;
     first.subscribe("b", LOG_ADDED, json!({})).await;
     let refused = first.next("b").await;
+    assert_eq!(refused.code(), Some("LIMIT_EXCEEDED"), "{refused:?}");
     assert!(
         matches!(&refused, Event::Error(e) if e["message"].as_str().unwrap().contains("at most 1 subscriptions")),
         "{refused:?}"

@@ -41,7 +41,7 @@ impl Subscription {
             Some(filter) => CoreLogFilter::try_from(filter).gql()?,
             None => CoreLogFilter::default(),
         };
-        let slot = slots.take().gql()?;
+        let slot = slots.take()?;
         let events = service
             .live_logs(subscriber.clone(), filter, after.as_deref())
             .await
@@ -78,7 +78,7 @@ impl Subscription {
                 "id must be 1 to 64 characters of letters, digits, '_' or '-'",
             ))
         })?;
-        let slot = slots.take().gql()?;
+        let slot = slots.take()?;
         let events = service
             .live_user_changes(subscriber.clone(), id, after.as_deref())
             .await
