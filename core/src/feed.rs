@@ -49,6 +49,18 @@ pub fn position(entry: &LogEntry) -> Position {
     (entry.created_at, entry.id.clone())
 }
 
+/// The time `entry` must be written with to sort after `floor` (the
+/// newest entry already committed, or stamped): `None` when it sorts after
+/// it as it is, else 1 µs after the floor's time. The one rule that keeps
+/// log entries in the order they are committed, applied by this process to
+/// its own commits and by stores that several processes write
+/// ([`crate::Storage::log_commits`]) under their lock.
+pub fn time_after(entry: &LogEntry, floor: &Position) -> Option<Timestamp> {
+    let (floor_at, floor_id) = floor;
+    ((entry.created_at, &entry.id) <= (*floor_at, floor_id))
+        .then(|| *floor_at + TimeDelta::microseconds(1))
+}
+
 /// The live stream of committed log entries of one service. Cheap to
 /// clone: clones share the stream.
 #[derive(Clone, Debug)]
@@ -68,7 +80,8 @@ struct Inner {
 
 #[derive(Debug, Default)]
 struct State {
-    last_stamp: Option<Timestamp>,
+    /// The last entry stamped: the floor of the next.
+    last_stamp: Option<Position>,
     /// Entries on their way to storage.
     pending: BTreeSet<Position>,
     /// Committed entries waiting for an earlier pending one.
@@ -198,12 +211,14 @@ impl LogFeed {
             let mut entries = Vec::new();
             for op in ops.iter_mut() {
                 if let WriteOp::AppendLog(entry) = op {
-                    let at = match state.last_stamp {
-                        Some(last) if entry.created_at <= last => last + TimeDelta::microseconds(1),
-                        _ => entry.created_at,
-                    };
-                    entry.created_at = at;
-                    state.last_stamp = Some(at);
+                    if let Some(at) = state
+                        .last_stamp
+                        .as_ref()
+                        .and_then(|floor| time_after(entry, floor))
+                    {
+                        entry.created_at = at;
+                    }
+                    state.last_stamp = Some(position(entry));
                     state.pending.insert(position(entry));
                     entries.push((**entry).clone());
                 }

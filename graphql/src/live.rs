@@ -292,12 +292,9 @@ fn bearer_of(payload: &serde_json::Value) -> Result<Option<String>, &'static str
     let Some(value) = authorization(payload).or_else(|| authorization(&payload["headers"])) else {
         return Ok(None);
     };
-    let parsed = value.as_str().and_then(|value| {
-        let (scheme, secret) = value.trim().split_once(' ')?;
-        let secret = secret.trim();
-        (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then(|| secret.to_owned())
-    });
-    parsed
-        .map(Some)
+    value
+        .as_str()
+        .and_then(crate::router::bearer_secret)
+        .map(|secret| Some(secret.to_owned()))
         .ok_or("UNAUTHENTICATED: Authorization must be `Bearer <token>`")
 }

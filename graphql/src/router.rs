@@ -320,15 +320,18 @@ fn bearer(headers: &HeaderMap) -> Credentials<'_> {
     if values.next().is_some() {
         return Credentials::Malformed("send a single Authorization header");
     }
-    let parsed = value.to_str().ok().and_then(|value| {
-        let (scheme, secret) = value.trim().split_once(' ')?;
-        let secret = secret.trim();
-        (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)
-    });
-    match parsed {
+    match value.to_str().ok().and_then(bearer_secret) {
         Some(secret) => Credentials::Bearer(secret),
         None => Credentials::Malformed("the Authorization header must be `Bearer <token>`"),
     }
+}
+
+/// The secret of a `Bearer <secret>` credential (scheme in any case), as
+/// an `Authorization` header or a subscription's `connection_init` sends it.
+pub(crate) fn bearer_secret(value: &str) -> Option<&str> {
+    let (scheme, secret) = value.trim().split_once(' ')?;
+    let secret = secret.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)
 }
 
 /// How a token the service refused is answered: 429 when the client's

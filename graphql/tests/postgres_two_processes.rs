@@ -157,6 +157,29 @@ impl Drop for Server {
     }
 }
 
+/// The whole response body of `query` sent to `url`, as `token` when
+/// given.
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = client.post(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn create_user(
     client: reqwest::Client,
     url: String,
@@ -164,20 +187,9 @@ async fn create_user(
     username: String,
 ) -> Value {
     let query = "mutation($input: CreateUserInput!) { createUser(input: $input) { id } }";
-    let body = json!({
-        "query": query,
-        "variables": { "input": { "username": username, "primaryEmail": "Race@Example.com" } },
-    });
-    client
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let variables =
+        json!({ "input": { "username": username, "primaryEmail": "Race@Example.com" } });
+    post(&client, &url, Some(&token), query, variables).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -271,15 +283,14 @@ async fn postgres_two_processes_one_email_one_winner() {
 async fn sign_in(client: &reqwest::Client, url: &str, identifier: &str, password: &str) -> Value {
     let query =
         "mutation($i: String!, $p: String!) { signIn(identifier: $i, password: $p) { token } }";
-    client
-        .post(url)
-        .json(&json!({ "query": query, "variables": { "i": identifier, "p": password } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    post(
+        client,
+        url,
+        None,
+        query,
+        json!({ "i": identifier, "p": password }),
+    )
+    .await
 }
 
 fn code(response: &Value) -> &str {
@@ -337,16 +348,7 @@ async fn data(
     query: &str,
     variables: Value,
 ) -> Value {
-    let body: Value = client
-        .post(url)
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = post(client, url, Some(token), query, variables).await;
     assert!(body.get("errors").is_none(), "{body}");
     body["data"].clone()
 }

@@ -190,14 +190,17 @@ async fn main() {
         writes as f64 / watched.as_secs_f64(),
         watched.as_secs_f64()
     );
-    println!(
-        "createdAt to delivery over {} deliveries: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        delays.len(),
-        percentile(&delays, 0.5),
-        percentile(&delays, 0.9),
-        percentile(&delays, 0.99),
-        percentile(&delays, 1.0)
-    );
+    // No subscriber, no deliveries (`--subscribers 0` measures the writes).
+    if !delays.is_empty() {
+        println!(
+            "createdAt to delivery over {} deliveries: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            delays.len(),
+            percentile(&delays, 0.5),
+            percentile(&delays, 0.9),
+            percentile(&delays, 0.99),
+            percentile(&delays, 1.0)
+        );
+    }
     server.shutdown().await;
     if let Some((store, schema)) = schema {
         postgres::drop_schema(&store, &schema).await.unwrap();

@@ -1,10 +1,11 @@
 //! Log entries in commit order, and the signal of each commit, across
 //! every process writing the database (see `Storage::log_commits`).
 //!
-//! Each transaction that appends log entries first takes a transaction
-//! advisory lock (held to its end), reads the newest committed entry's
-//! position, stores any of its own entries that would sort at or before it
-//! 1 µs after it, and queues a `NOTIFY` that PostgreSQL delivers at commit.
+//! Each transaction that appends log entries takes a transaction advisory
+//! lock (held to its end) before inserting them, reads the newest committed
+//! entry's position, places its own entries after it by core's rule
+//! (`feed::time_after`), and queues a `NOTIFY` that PostgreSQL delivers at
+//! commit.
 //! So entries are stored in the order their transactions commit, and a
 //! process that reads the entries after the last one it saw, on each
 //! notification, misses none. The lock makes such transactions commit one
@@ -12,10 +13,10 @@
 
 use std::time::Duration;
 
-use chrono::TimeDelta;
 use sqlx::postgres::{PgConnection, PgListener, PgPool};
 use tokio::sync::watch;
-use usergraph_core::{LogEntry, Result, Timestamp};
+use usergraph_core::feed::{self, Position};
+use usergraph_core::{LogEntry, LogId, Result, Timestamp};
 
 use crate::error::internal;
 
@@ -29,10 +30,7 @@ pub(crate) struct LogOrder {
 }
 
 /// The newest committed entry's position when a transaction took the lock.
-pub(crate) struct Floor {
-    at: Timestamp,
-    id: String,
-}
+pub(crate) struct Floor(Position);
 
 impl LogOrder {
     pub(crate) fn new(schema: Option<&str>) -> Self {
@@ -63,7 +61,14 @@ impl LogOrder {
         .fetch_optional(&mut *conn)
         .await
         .map_err(internal)?;
-        Ok(newest.map(|(at, id)| Floor { at, id }))
+        newest
+            .map(|(at, id)| {
+                Ok(Floor((
+                    at,
+                    LogId::parse(&id).map_err(usergraph_core::Error::internal)?,
+                )))
+            })
+            .transpose()
     }
 
     /// A signal that changes after every commit with log entries, by any
@@ -77,15 +82,12 @@ impl LogOrder {
 }
 
 impl Floor {
-    /// `entry` as it must be stored: moved 1 µs after the floor when it
-    /// would sort at or before it, `None` when it can stay as it is.
+    /// `entry` as it must be stored (core's rule, `feed::time_after`):
+    /// `None` when it can stay as it is.
     pub(crate) fn place(&self, entry: &LogEntry) -> Option<LogEntry> {
-        let after = (entry.created_at, entry.id.as_str()) > (self.at, self.id.as_str());
-        if after {
-            return None;
-        }
+        let at = feed::time_after(entry, &self.0)?;
         let mut moved = entry.clone();
-        moved.created_at = self.at + TimeDelta::microseconds(1);
+        moved.created_at = at;
         Some(moved)
     }
 }

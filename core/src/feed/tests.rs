@@ -162,3 +162,23 @@ fn a_commit_abandoned_unfinished_does_not_stall_the_feed() {
     drop(outcome);
     assert_eq!(received(&mut subscription), [later.id]);
 }
+
+#[test]
+fn an_entry_is_placed_after_the_floor_only_when_it_would_sort_before_it() {
+    let floor_entry = entry(100);
+    let floor = position(&floor_entry);
+    let later = entry(101);
+    assert_eq!(time_after(&later, &floor), None);
+    let earlier = entry(99);
+    assert_eq!(time_after(&earlier, &floor), time::from_micros(101));
+    // The same time: the id decides.
+    let mut tied = entry(100);
+    tied.id = LogId::parse(&format!("{}z", floor_entry.id)).expect("a valid id");
+    assert_eq!(time_after(&tied, &floor), None, "sorts after by its id");
+    tied.id = floor_entry.id.clone();
+    assert_eq!(
+        time_after(&tied, &floor),
+        time::from_micros(101),
+        "the floor itself"
+    );
+}

@@ -138,13 +138,10 @@ impl Audience {
             Audience::Logs(filter) => (filter.user_id.as_ref(), Permission::LogsRead),
             Audience::Users(id) => (id.as_ref(), Permission::UsersRead),
         };
-        if caller.is_anonymous() {
-            return Err(Error::Unauthenticated);
+        match own {
+            Some(id) => super::require_or_self(caller, permission, id),
+            None => caller.require(permission),
         }
-        if own.is_some_and(|id| super::guard::is_self(caller, id)) {
-            return Ok(());
-        }
-        caller.require(permission)
     }
 }
 
